@@ -1,0 +1,1 @@
+namespace Meshinery.Kafka; internal static class Placeholder { }

@@ -1,0 +1,1 @@
+namespace Meshinery.Testing; internal static class Placeholder { }

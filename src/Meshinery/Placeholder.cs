@@ -1,0 +1,1 @@
+namespace Meshinery; internal static class Placeholder { }

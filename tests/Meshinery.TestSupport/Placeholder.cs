@@ -1,0 +1,1 @@
+namespace Meshinery.TestSupport; internal static class Placeholder { }
