@@ -1,0 +1,91 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace Meshinery;
+
+/// <summary>
+/// The engine's metrics and traces: one <see cref="Meter"/> and one <see cref="ActivitySource"/>, both named
+/// <c>Meshinery</c>. Every instrument is tagged with <c>meshinery.task</c>.
+/// </summary>
+internal sealed class MeshineryDiagnostics : IDisposable
+{
+    public const string Name = "Meshinery";
+    public const string TaskTag = "meshinery.task";
+    public const string StepTag = "meshinery.step";
+
+    public static readonly ActivitySource ActivitySource = new(Name, typeof(MeshineryDiagnostics).Assembly.GetName().Version?.ToString());
+
+    private readonly bool _ownsMeter;
+
+    public MeshineryDiagnostics(IMeterFactory? meterFactory)
+    {
+        // A meter from the application's IMeterFactory is disposed with the container; our own one with the engine.
+        Meter = meterFactory?.Create(Name) ?? new Meter(Name);
+        _ownsMeter = meterFactory is null;
+        RunsStarted = Meter.CreateCounter<long>("meshinery.runs.started", "{run}", "Runs started: items read from an input or injected.");
+        RunsCompleted = Meter.CreateCounter<long>("meshinery.runs.completed", "{run}", "Runs whose steps all ran and whose outputs are durable.");
+        RunsFailed = Meter.CreateCounter<long>("meshinery.runs.failed", "{run}", "Runs handed to the error path (dead-lettered or logged).");
+        RunsDropped = Meter.CreateCounter<long>("meshinery.runs.dropped", "{run}", "Runs dropped by a filter, an unmatched branch or the error handler.");
+        RunsAbandoned = Meter.CreateCounter<long>("meshinery.runs.abandoned", "{run}", "Runs given up at shutdown.");
+        RunsRetried = Meter.CreateCounter<long>("meshinery.runs.retried", "{retry}", "Step retries, output write retries included.");
+        InFlight = Meter.CreateUpDownCounter<long>("meshinery.runs.in_flight", "{run}", "Runs read but not yet acknowledged.");
+        StepDuration = Meter.CreateHistogram<double>("meshinery.step.duration", "s", "How long steps take, from start to result (awaits included).");
+        PollErrors = Meter.CreateCounter<long>("meshinery.input.poll_errors", "{error}", "Failed polls of input sources (retried with backoff).");
+    }
+
+    public Meter Meter { get; }
+
+    public Counter<long> RunsStarted { get; }
+
+    public Counter<long> RunsCompleted { get; }
+
+    public Counter<long> RunsFailed { get; }
+
+    public Counter<long> RunsDropped { get; }
+
+    public Counter<long> RunsAbandoned { get; }
+
+    public Counter<long> RunsRetried { get; }
+
+    public UpDownCounter<long> InFlight { get; }
+
+    public Histogram<double> StepDuration { get; }
+
+    public Counter<long> PollErrors { get; }
+
+    public void RecordStep(TaskRuntime task, Step step, long startedAt)
+    {
+        if (StepDuration.Enabled)
+        {
+            StepDuration.Record(Stopwatch.GetElapsedTime(startedAt).TotalSeconds, task.MetricTag, new KeyValuePair<string, object?>(StepTag, step.Name));
+        }
+    }
+
+    public static Activity? StartRunActivity(TaskRun run)
+    {
+        if (!ActivitySource.HasListeners())
+        {
+            return null;
+        }
+
+        var activity = ActivitySource.StartActivity(run.Task.ActivityName, ActivityKind.Consumer);
+        if (activity is { IsAllDataRequested: true })
+        {
+            activity.SetTag(TaskTag, run.TaskName);
+            activity.SetTag("meshinery.run_id", run.RunId);
+            activity.SetTag("messaging.destination.name", run.Position.Source);
+            activity.SetTag("messaging.destination.partition.id", run.Position.Partition);
+            activity.SetTag("messaging.kafka.offset", run.Position.Offset);
+        }
+
+        return activity;
+    }
+
+    public void Dispose()
+    {
+        if (_ownsMeter)
+        {
+            Meter.Dispose();
+        }
+    }
+}

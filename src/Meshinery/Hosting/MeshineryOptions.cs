@@ -1,0 +1,69 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
+
+namespace Meshinery;
+
+/// <summary>Engine-wide settings. They are validated when the application starts; a bad value fails the start with its name.</summary>
+public sealed class MeshineryOptions
+{
+    /// <summary>
+    /// Threads of the shared worker pool on which steps start (blocking steps hold one for their whole duration).
+    /// Size it to the number of blocking calls you want at once. Default: 64.
+    /// </summary>
+    [Range(1, 10_000)]
+    public int WorkerThreads { get; set; } = 64;
+
+    /// <summary>Runs in flight across all tasks at most; each task also has its own limit. Default: 10,000.</summary>
+    [Range(1, int.MaxValue)]
+    public int MaxInFlight { get; set; } = 10_000;
+
+    /// <summary>How long stopping waits for in-flight runs to finish before it cancels them. Default: 30 s.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How long stopping waits, after cancelling the remaining runs, for them to end. Runs still going then (a step
+    /// that ignores its token) are not acknowledged. Default: 5 s.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
+    public TimeSpan CancellationGracePeriod { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How often an idle engine polls its inputs anyway. Sources that signal new items (all built-in ones do) are polled
+    /// at once; this only bounds the latency of sources that cannot. Default: 250 ms.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "01:00:00")]
+    public TimeSpan IdlePollInterval { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>The first wait after a failed input poll or a transient output failure; it doubles per failure. Default: 100 ms.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan ErrorBackoff { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>The longest wait between retries of a failing poll or output write. Default: 30 s.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
+    public TimeSpan MaxErrorBackoff { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Batch mode: the engine stops by itself once every input is drained (see <see cref="InputSource.IsDrained"/>)
+    /// and nothing is in flight. Default: <see langword="false"/> (run until stopped).
+    /// </summary>
+    public bool StopWhenDrained { get; set; }
+
+    /// <summary>
+    /// When the engine stops by itself (batch mode finished, or a fatal error), also stop the host application.
+    /// Only used by the hosted service. Default: <see langword="true"/>.
+    /// </summary>
+    public bool StopApplicationWhenStopped { get; set; } = true;
+
+    internal TimeSpan Backoff(int failures)
+    {
+        var factor = Math.Pow(2, Math.Min(30, Math.Max(0, failures - 1)));
+        return TimeSpan.FromTicks((long)Math.Min(ErrorBackoff.Ticks * factor, MaxErrorBackoff.Ticks));
+    }
+}
+
+/// <summary>Validates <see cref="MeshineryOptions"/> at startup (generated from the data annotations).</summary>
+[OptionsValidator]
+internal sealed partial class MeshineryOptionsValidator : IValidateOptions<MeshineryOptions>
+{
+}

@@ -1,1 +1,0 @@
-namespace Meshinery; internal static class Placeholder { }

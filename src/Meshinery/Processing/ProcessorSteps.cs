@@ -1,0 +1,86 @@
+namespace Meshinery;
+
+/// <summary>A synchronous processor: may block (sleeps, synchronous I/O); it runs on a worker thread.</summary>
+internal sealed class SyncStep<TIn, TOut>(string name, Func<TIn, TOut> process) : Step(name, typeof(TOut))
+{
+    public override void Execute(TaskRun run) => run.Continue(process((TIn)run.Item!));
+
+    public override string? Validate() => IsAwaitable(typeof(TOut))
+        ? $"step '{Name}' returns {typeof(TOut).Name}: an asynchronous step takes (item, cancellationToken) and returns a ValueTask"
+        : null;
+
+    private static bool IsAwaitable(Type type) =>
+        typeof(Task).IsAssignableFrom(type) || type == typeof(ValueTask) ||
+        (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(ValueTask<>));
+}
+
+/// <summary>An asynchronous processor; its continuations run wherever its awaits resume (the .NET thread pool).</summary>
+internal sealed class AsyncStep<TIn, TOut>(string name, Func<TIn, CancellationToken, ValueTask<TOut>> process)
+    : Step(name, typeof(TOut))
+{
+    public override void Execute(TaskRun run)
+    {
+        var result = process((TIn)run.Item!, run.CancellationToken);
+        if (result.IsCompletedSuccessfully)
+        {
+            run.Continue(result.Result);
+        }
+        else
+        {
+            run.AwaitPending(result.AsTask(), this);
+        }
+    }
+
+    public override void CompletePending(TaskRun run, Task pending) =>
+        run.Continue(((Task<TOut>)pending).GetAwaiter().GetResult());
+}
+
+/// <summary>Drops items for which the predicate is false.</summary>
+internal sealed class FilterStep<T>(string name, Func<T, bool> predicate) : Step(name, typeof(T))
+{
+    public override void Execute(TaskRun run)
+    {
+        if (predicate((T)run.Item!))
+        {
+            run.Continue(run.Item);
+        }
+        else
+        {
+            run.Drop();
+        }
+    }
+}
+
+/// <summary>A side effect; the item passes on unchanged.</summary>
+internal sealed class SideEffectStep<T> : Step
+{
+    private readonly Action<T>? _action;
+    private readonly Func<T, CancellationToken, ValueTask>? _asyncAction;
+
+    public SideEffectStep(string name, Action<T> action)
+        : base(name, typeof(T)) => _action = action;
+
+    public SideEffectStep(string name, Func<T, CancellationToken, ValueTask> action)
+        : base(name, typeof(T)) => _asyncAction = action;
+
+    public override void Execute(TaskRun run)
+    {
+        var item = (T)run.Item!;
+        if (_action is not null)
+        {
+            _action(item);
+            run.Continue(item);
+            return;
+        }
+
+        var result = _asyncAction!(item, run.CancellationToken);
+        if (result.IsCompletedSuccessfully)
+        {
+            run.Continue(item);
+        }
+        else
+        {
+            run.AwaitPending(result.AsTask(), this);
+        }
+    }
+}

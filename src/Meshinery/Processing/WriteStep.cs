@@ -1,0 +1,39 @@
+namespace Meshinery;
+
+/// <summary>Writes the item to an output (when its condition holds) and passes it on once the write is durable.</summary>
+internal sealed class WriteStep<T>(string name, OutputSink<T> sink, Func<T, bool>? when) : Step(name, typeof(T)), IWriteStep
+{
+    public OutputSink<T> Sink { get; } = sink;
+
+    OutputSink IWriteStep.Sink => Sink;
+
+    public override bool IsProcessor => false;
+
+    public override void Execute(TaskRun run)
+    {
+        var item = (T)run.Item!;
+        if (when is not null && !when(item))
+        {
+            run.Continue(item);
+            return;
+        }
+
+        var write = Sink.WriteAsync(item, run.CancellationToken);
+        if (write.IsCompletedSuccessfully)
+        {
+            run.Continue(item);
+        }
+        else
+        {
+            run.AwaitPending(write.AsTask(), this);
+        }
+    }
+
+    public override bool IsTransientFailure(Exception error) => Sink.IsTransient(error);
+}
+
+/// <summary>A step that writes to an output (the engine starts and stops every output once).</summary>
+internal interface IWriteStep
+{
+    OutputSink Sink { get; }
+}

@@ -1,0 +1,31 @@
+namespace Meshinery;
+
+/// <summary>
+/// Wakes a dedicated loop thread. Many threads may <see cref="Set"/>; one thread <see cref="Wait"/>s. At most one
+/// wake-up is outstanding, so a busy producer costs one compare-exchange per call and the loop never spins.
+/// </summary>
+internal sealed class LoopSignal : IDisposable
+{
+    private readonly SemaphoreSlim _semaphore = new(0);
+    private int _pending;
+
+    public void Set()
+    {
+        if (Volatile.Read(ref _pending) == 0 && Interlocked.CompareExchange(ref _pending, 1, 0) == 0)
+        {
+            _semaphore.Release();
+        }
+    }
+
+    /// <summary>
+    /// Blocks until <see cref="Set"/> has been called since the last wait returned. The caller must look at its work
+    /// after this returns: the flag is cleared first, so a Set racing with that look is never lost.
+    /// </summary>
+    public void Wait()
+    {
+        _semaphore.Wait();
+        Volatile.Write(ref _pending, 0);
+    }
+
+    public void Dispose() => _semaphore.Dispose();
+}

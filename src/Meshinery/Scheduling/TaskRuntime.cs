@@ -1,0 +1,58 @@
+namespace Meshinery;
+
+/// <summary>A task while the engine runs it: its definition, worker pool, in-flight count and statistics.</summary>
+internal sealed class TaskRuntime
+{
+    // Fields, not properties: they are updated with Interlocked on the hot path.
+    public int InFlight;
+    public long Started;
+    public long Completed;
+    public long Failed;
+    public long Dropped;
+    public long Abandoned;
+    public long Retried;
+
+    public TaskRuntime(TaskDefinition definition, WorkerPool workers)
+    {
+        Definition = definition;
+        Workers = workers;
+        ReadStep = new ReadFailureStep(definition.InputType);
+        DeadLetterStep = definition.DeadLetterSink is { } sink ? new DeadLetterStep(sink) : null;
+        RefillThreshold = Math.Max(1, definition.MaxInFlight / 16);
+        MetricTag = new KeyValuePair<string, object?>(MeshineryDiagnostics.TaskTag, definition.Name);
+        ActivityName = "run " + definition.Name;
+    }
+
+    /// <summary>The name of the activity of each run.</summary>
+    public string ActivityName { get; }
+
+    public TaskDefinition Definition { get; }
+
+    public string Name => Definition.Name;
+
+    public WorkerPool Workers { get; }
+
+    public Step ReadStep { get; }
+
+    public DeadLetterStep? DeadLetterStep { get; }
+
+    /// <summary>
+    /// How many slots must be free before a finishing run wakes the poll loop: refilling in small batches keeps the
+    /// task near its limit without waking the poll loop for every single run.
+    /// </summary>
+    public int RefillThreshold { get; }
+
+    public KeyValuePair<string, object?> MetricTag { get; }
+
+    public int FreeSlots => Definition.MaxInFlight - Volatile.Read(ref InFlight);
+
+    public TaskStatistics GetStatistics() => new(
+        Name,
+        Interlocked.Read(ref Started),
+        Interlocked.Read(ref Completed),
+        Interlocked.Read(ref Failed),
+        Interlocked.Read(ref Dropped),
+        Interlocked.Read(ref Abandoned),
+        Interlocked.Read(ref Retried),
+        Volatile.Read(ref InFlight));
+}

@@ -1,0 +1,118 @@
+using System.Collections.Concurrent;
+
+namespace Meshinery;
+
+/// <summary>
+/// A fixed set of dedicated worker threads: the bounded scheduler steps run on. Blocking steps occupy these threads,
+/// never the .NET thread pool. The engine queues runs directly (no <see cref="Task"/> per step);
+/// <see cref="Scheduler"/> exposes the same threads as a <see cref="TaskScheduler"/> for fork branches.
+/// </summary>
+internal sealed class WorkerPool : IDisposable
+{
+    private readonly ConcurrentQueue<IWorkItem> _queue = new();
+    private readonly SemaphoreSlim _wakeUp = new(0);
+    private readonly Thread[] _threads;
+    private int _idle;
+    private volatile bool _stopping;
+
+    public WorkerPool(string name, int threads)
+    {
+        Name = name;
+        Scheduler = new WorkerTaskScheduler(this, threads);
+        _threads = new Thread[threads];
+        for (var i = 0; i < threads; i++)
+        {
+            _threads[i] = new Thread(Work) { IsBackground = true, Name = $"meshinery-{name}-{i}" };
+        }
+    }
+
+    public string Name { get; }
+
+    public TaskScheduler Scheduler { get; }
+
+    public int ThreadCount => _threads.Length;
+
+    public int QueueLength => _queue.Count;
+
+    public void Start()
+    {
+        foreach (var thread in _threads)
+        {
+            thread.UnsafeStart();
+        }
+    }
+
+    public void Enqueue(IWorkItem item)
+    {
+        _queue.Enqueue(item);
+
+        // A worker announces itself idle before its last look at the queue, so this check never misses a sleeper.
+        if (Volatile.Read(ref _idle) > 0)
+        {
+            _wakeUp.Release();
+        }
+    }
+
+    /// <summary>Lets the threads exit once the queue is empty. Threads stuck in user code are background threads.</summary>
+    public void Stop()
+    {
+        _stopping = true;
+        _wakeUp.Release(_threads.Length);
+    }
+
+    public void Dispose() => _wakeUp.Dispose();
+
+    private void Work()
+    {
+        while (true)
+        {
+            if (_queue.TryDequeue(out var item))
+            {
+                item.Execute();
+                continue;
+            }
+
+            if (_stopping)
+            {
+                return;
+            }
+
+            Interlocked.Increment(ref _idle);
+            if (_queue.TryDequeue(out item))
+            {
+                Interlocked.Decrement(ref _idle);
+                item.Execute();
+                continue;
+            }
+
+            _wakeUp.Wait();
+            Interlocked.Decrement(ref _idle);
+        }
+    }
+
+    private sealed class WorkerTaskScheduler(WorkerPool pool, int threads) : TaskScheduler
+    {
+        public override int MaximumConcurrencyLevel => threads;
+
+        protected override void QueueTask(Task task) => pool.Enqueue(new TaskWorkItem(this, task));
+
+        // Inlining would let a branch run on a thread of another scheduler (or the run loop); keep them on the pool.
+        protected override bool TryExecuteTaskInline(Task task, bool taskWasPreviouslyQueued) => false;
+
+        protected override IEnumerable<Task> GetScheduledTasks() =>
+            pool._queue.OfType<TaskWorkItem>().Select(w => w.Task);
+
+        private sealed class TaskWorkItem(WorkerTaskScheduler scheduler, Task task) : IWorkItem
+        {
+            public Task Task { get; } = task;
+
+            public void Execute() => scheduler.TryExecuteTask(Task);
+        }
+    }
+}
+
+/// <summary>Something a worker thread executes.</summary>
+internal interface IWorkItem
+{
+    void Execute();
+}

@@ -1,0 +1,54 @@
+namespace Meshinery;
+
+/// <summary>The untyped part of an output sink: its name and lifecycle. Derive from <see cref="OutputSink{T}"/>.</summary>
+public abstract class OutputSink
+{
+    private protected OutputSink(string name)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        Name = name;
+    }
+
+    /// <summary>The sink's name, used in logs and metrics.</summary>
+    public string Name { get; }
+
+    /// <summary>Starts the sink. The engine calls it once, before the first write, even when several tasks share it.</summary>
+    /// <param name="context">The engine's context.</param>
+    /// <param name="cancellationToken">Cancelled when the start is aborted.</param>
+    /// <returns>A task that completes when the sink is ready.</returns>
+    public virtual ValueTask StartAsync(SourceContext context, CancellationToken cancellationToken) => default;
+
+    /// <summary>Stops the sink after the last write (a Kafka producer flushes here).</summary>
+    /// <param name="cancellationToken">Cancelled when the stop must hurry.</param>
+    /// <returns>A task that completes when the sink is stopped.</returns>
+    public virtual ValueTask StopAsync(CancellationToken cancellationToken) => default;
+
+    /// <summary>
+    /// Whether a write that threw <paramref name="exception"/> may succeed when tried again. Transient failures are
+    /// retried with backoff for as long as the engine runs; others send the item to the task's error path.
+    /// </summary>
+    /// <param name="exception">What the write threw.</param>
+    /// <returns><see langword="true"/> (the default) when the write should be retried.</returns>
+    public virtual bool IsTransient(Exception exception) => true;
+}
+
+/// <summary>
+/// An output of a task. The engine awaits <see cref="WriteAsync"/> until the write is durable before the run's
+/// input item is acknowledged: that is what makes delivery at-least-once.
+/// </summary>
+/// <typeparam name="T">The item type.</typeparam>
+public abstract class OutputSink<T> : OutputSink
+{
+    /// <summary>Creates the sink.</summary>
+    /// <param name="name">The sink's name.</param>
+    protected OutputSink(string name)
+        : base(name)
+    {
+    }
+
+    /// <summary>Writes one item; completes when the item is durable.</summary>
+    /// <param name="item">The item.</param>
+    /// <param name="cancellationToken">Cancelled when the engine gives up on the run (at shutdown).</param>
+    /// <returns>A task that completes when the write is durable.</returns>
+    public abstract ValueTask WriteAsync(T item, CancellationToken cancellationToken);
+}

@@ -1,0 +1,54 @@
+namespace Meshinery;
+
+/// <summary>One item read from an input source, with what the engine needs to acknowledge it.</summary>
+/// <typeparam name="T">The item type.</typeparam>
+public readonly struct SourceItem<T>
+{
+    /// <summary>Creates an item that was read successfully.</summary>
+    /// <param name="value">The item.</param>
+    /// <param name="position">Where the item came from.</param>
+    /// <param name="acknowledger">Receives the item's acknowledgement; <see langword="null"/> when the source needs none.</param>
+    /// <param name="raw">The source's raw record (for Kafka, the message with its original bytes), kept for dead letters.</param>
+    public SourceItem(T value, SourcePosition position, IAcknowledger? acknowledger = null, object? raw = null)
+    {
+        Value = value;
+        Position = position;
+        Acknowledger = acknowledger;
+        Raw = raw;
+    }
+
+    /// <summary>The item; the default value when <see cref="ReadError"/> is set.</summary>
+    public T Value { get; }
+
+    /// <summary>Where the item came from.</summary>
+    public SourcePosition Position { get; }
+
+    /// <summary>Receives the item's acknowledgement, or <see langword="null"/>.</summary>
+    public IAcknowledger? Acknowledger { get; }
+
+    /// <summary>The source's raw record, or <see langword="null"/>.</summary>
+    public object? Raw { get; }
+
+    /// <summary>Why the item could not be read, or <see langword="null"/> when it was read successfully.</summary>
+    public Exception? ReadError { get; internal init; }
+}
+
+/// <summary>Creates <see cref="SourceItem{T}"/> values that need a type argument spelled out.</summary>
+public static class SourceItem
+{
+    /// <summary>
+    /// Creates an item that could not be read (for example, it could not be deserialized). The engine hands it
+    /// straight to the task's error path with <paramref name="error"/> as the reason, then acknowledges it.
+    /// </summary>
+    /// <typeparam name="T">The source's item type.</typeparam>
+    /// <param name="error">Why the item could not be read.</param>
+    /// <param name="position">Where the item came from.</param>
+    /// <param name="acknowledger">Receives the item's acknowledgement.</param>
+    /// <param name="raw">The raw record with its original bytes, for the dead letter.</param>
+    /// <returns>The unreadable item.</returns>
+    public static SourceItem<T> Unreadable<T>(Exception error, SourcePosition position, IAcknowledger? acknowledger = null, object? raw = null)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        return new SourceItem<T>(default!, position, acknowledger, raw) { ReadError = error };
+    }
+}

@@ -1,0 +1,293 @@
+namespace Meshinery;
+
+/// <summary>
+/// Describes a task: its inputs, its settings and its chain of steps. Each step may change the item type, so the
+/// builder's second type parameter follows the chain. Settings (in-flight limit, retries, error handling, data) apply
+/// to the whole task wherever they are called. Nothing is validated here: the engine validates every task at startup
+/// and throws one <see cref="MeshineryConfigurationException"/> naming the task and the setting.
+/// </summary>
+/// <typeparam name="TInput">The type of the task's input items.</typeparam>
+/// <typeparam name="T">The type of the item at this point of the chain.</typeparam>
+public sealed class TaskBuilder<TInput, T>
+{
+    private readonly TaskSpec _task;
+    private readonly PipelineSpec _pipeline;
+
+    internal TaskBuilder(TaskSpec task, PipelineSpec pipeline)
+    {
+        _task = task;
+        _pipeline = pipeline;
+    }
+
+    /// <summary>Adds an input. A task with several inputs merges them; each source instance belongs to one task.</summary>
+    /// <param name="source">The input source.</param>
+    /// <returns>This builder.</returns>
+    public TaskBuilder<TInput, T> ReadFrom(InputSource<TInput> source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        _task.Inputs.Add(new InputBinding<TInput>(source));
+        return this;
+    }
+
+    /// <summary>
+    /// Sets how many of the task's runs may be in flight at once (read but not yet acknowledged). When the task is
+    /// full, its inputs are not polled. Default: 256.
+    /// </summary>
+    /// <param name="maxInFlight">The limit; must be greater than 0.</param>
+    /// <returns>This builder.</returns>
+    public TaskBuilder<TInput, T> WithMaxInFlight(int maxInFlight)
+    {
+        _task.MaxInFlight = maxInFlight;
+        return this;
+    }
+
+    /// <summary>
+    /// Gives the task its own pool of worker threads instead of the engine's shared pool, so that its blocking steps
+    /// cannot starve other tasks. Default: the shared pool (<see cref="MeshineryOptions.WorkerThreads"/>).
+    /// </summary>
+    /// <param name="workerThreads">The number of dedicated threads; must be greater than 0.</param>
+    /// <returns>This builder.</returns>
+    public TaskBuilder<TInput, T> WithWorkerThreads(int workerThreads)
+    {
+        _task.WorkerThreads = workerThreads;
+        return this;
+    }
+
+    /// <summary>Adds a user entry to the task's <see cref="TaskData"/>.</summary>
+    /// <param name="key">The key; keys starting with <c>meshinery.</c> are reserved.</param>
+    /// <param name="value">The value.</param>
+    /// <returns>This builder.</returns>
+    public TaskBuilder<TInput, T> WithData(string key, string value)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(key);
+        ArgumentNullException.ThrowIfNull(value);
+        _task.Data[key] = value;
+        return this;
+    }
+
+    /// <summary>Retries a failed step up to <paramref name="maxAttempts"/> tries in all, waiting with exponential backoff.</summary>
+    /// <param name="maxAttempts">Tries in all, the first included.</param>
+    /// <param name="delay">The wait before the first retry; it doubles for each further retry, up to 30 s.</param>
+    /// <returns>This builder.</returns>
+    public TaskBuilder<TInput, T> WithRetry(int maxAttempts, TimeSpan delay) =>
+        WithRetry(options =>
+        {
+            options.MaxAttempts = maxAttempts;
+            options.Delay = delay;
+        });
+
+    /// <summary>Configures how failed steps are retried (see <see cref="RetryOptions"/> for the defaults).</summary>
+    /// <param name="configure">Sets the options.</param>
+    /// <returns>This builder.</returns>
+    public TaskBuilder<TInput, T> WithRetry(Action<RetryOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        configure(_task.Retry);
+        return this;
+    }
+
+    /// <summary>
+    /// Sets the task's error handler. It is called on a worker thread, in the run's context, for every item whose step
+    /// failed after its retries or that could not be read, and decides: continue with a replacement, drop, or dead-letter.
+    /// Without a handler every such item is dead-lettered.
+    /// </summary>
+    /// <param name="handler">The handler. If it throws, the item is dead-lettered.</param>
+    /// <returns>This builder.</returns>
+    public TaskBuilder<TInput, T> OnError(Func<ProcessingFailure, ErrorDecision> handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        _task.ErrorHandler = handler;
+        return this;
+    }
+
+    /// <summary>
+    /// Sets the task's dead-letter output: failed items are written there (awaited until durable) before they are
+    /// acknowledged. Without one they are logged as errors and counted.
+    /// </summary>
+    /// <param name="sink">The dead-letter output.</param>
+    /// <returns>This builder.</returns>
+    public TaskBuilder<TInput, T> DeadLetterTo(OutputSink<ProcessingFailure> sink)
+    {
+        ArgumentNullException.ThrowIfNull(sink);
+        _task.DeadLetterSink = sink;
+        return this;
+    }
+
+    /// <summary>
+    /// Adds a synchronous processor. It may block (sleep, synchronous I/O): it runs on a worker thread of the task's
+    /// bounded pool, never on the .NET thread pool.
+    /// </summary>
+    /// <typeparam name="TOut">The type it returns.</typeparam>
+    /// <param name="processor">The processor.</param>
+    /// <param name="name">The step's name in logs, metrics and dead letters. Default: <c>process-N</c>.</param>
+    /// <returns>A builder for the next step.</returns>
+    public TaskBuilder<TInput, TOut> Process<TOut>(Func<T, TOut> processor, string? name = null)
+    {
+        ArgumentNullException.ThrowIfNull(processor);
+        return Then<TOut>(new SyncStep<T, TOut>(StepName(name, "process"), processor));
+    }
+
+    /// <summary>
+    /// Adds an asynchronous processor. It starts on a worker thread; its continuations run where its awaits resume. The
+    /// token is cancelled when the engine gives up on the run at shutdown.
+    /// </summary>
+    /// <typeparam name="TOut">The type it returns.</typeparam>
+    /// <param name="processor">The processor.</param>
+    /// <param name="name">The step's name. Default: <c>process-N</c>.</param>
+    /// <returns>A builder for the next step.</returns>
+    public TaskBuilder<TInput, TOut> Process<TOut>(Func<T, CancellationToken, ValueTask<TOut>> processor, string? name = null)
+    {
+        ArgumentNullException.ThrowIfNull(processor);
+        return Then<TOut>(new AsyncStep<T, TOut>(StepName(name, "process"), processor));
+    }
+
+    /// <summary>Keeps only the items for which <paramref name="predicate"/> is true; the others are acknowledged as dropped.</summary>
+    /// <param name="predicate">The filter.</param>
+    /// <param name="name">The step's name. Default: <c>where-N</c>.</param>
+    /// <returns>This chain's builder.</returns>
+    public TaskBuilder<TInput, T> Where(Func<T, bool> predicate, string? name = null)
+    {
+        ArgumentNullException.ThrowIfNull(predicate);
+        return Then<T>(new FilterStep<T>(StepName(name, "where"), predicate));
+    }
+
+    /// <summary>Adds a synchronous side effect; the item passes on unchanged.</summary>
+    /// <param name="action">The side effect; may block.</param>
+    /// <param name="name">The step's name. Default: <c>do-N</c>.</param>
+    /// <returns>This chain's builder.</returns>
+    public TaskBuilder<TInput, T> Do(Action<T> action, string? name = null)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        return Then<T>(new SideEffectStep<T>(StepName(name, "do"), action));
+    }
+
+    /// <summary>Adds an asynchronous side effect; the item passes on unchanged.</summary>
+    /// <param name="action">The side effect.</param>
+    /// <param name="name">The step's name. Default: <c>do-N</c>.</param>
+    /// <returns>This chain's builder.</returns>
+    public TaskBuilder<TInput, T> Do(Func<T, CancellationToken, ValueTask> action, string? name = null)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        return Then<T>(new SideEffectStep<T>(StepName(name, "do"), action));
+    }
+
+    /// <summary>
+    /// Runs several branches on the same item concurrently and combines their results. Each branch starts on a worker
+    /// thread, so branches that block run in parallel too; all see the run's context (task data, log scope).
+    /// </summary>
+    /// <typeparam name="TBranch">What each branch returns.</typeparam>
+    /// <typeparam name="TOut">What the join returns.</typeparam>
+    /// <param name="branches">The branches.</param>
+    /// <param name="join">Combines the item and the branches' results (in the branches' order).</param>
+    /// <param name="name">The step's name. Default: <c>fork-N</c>.</param>
+    /// <returns>A builder for the next step.</returns>
+    public TaskBuilder<TInput, TOut> ForkJoin<TBranch, TOut>(
+        IEnumerable<Func<T, CancellationToken, ValueTask<TBranch>>> branches,
+        Func<T, TBranch[], TOut> join,
+        string? name = null)
+    {
+        ArgumentNullException.ThrowIfNull(branches);
+        ArgumentNullException.ThrowIfNull(join);
+        return Then<TOut>(new ForkJoinStep<T, TBranch, TOut>(StepName(name, "fork"), [.. branches], join));
+    }
+
+    /// <summary>Runs two branches of different result types on the same item concurrently and combines their results.</summary>
+    /// <typeparam name="TFirst">What the first branch returns.</typeparam>
+    /// <typeparam name="TSecond">What the second branch returns.</typeparam>
+    /// <typeparam name="TOut">What the join returns.</typeparam>
+    /// <param name="first">The first branch.</param>
+    /// <param name="second">The second branch.</param>
+    /// <param name="join">Combines the item and both results.</param>
+    /// <param name="name">The step's name. Default: <c>fork-N</c>.</param>
+    /// <returns>A builder for the next step.</returns>
+    public TaskBuilder<TInput, TOut> ForkJoin<TFirst, TSecond, TOut>(
+        Func<T, CancellationToken, ValueTask<TFirst>> first,
+        Func<T, CancellationToken, ValueTask<TSecond>> second,
+        Func<T, TFirst, TSecond, TOut> join,
+        string? name = null)
+    {
+        ArgumentNullException.ThrowIfNull(first);
+        ArgumentNullException.ThrowIfNull(second);
+        ArgumentNullException.ThrowIfNull(join);
+        Func<T, CancellationToken, ValueTask<object?>>[] branches =
+        [
+            async (item, ct) => await first(item, ct).ConfigureAwait(false),
+            async (item, ct) => await second(item, ct).ConfigureAwait(false),
+        ];
+        return ForkJoin(branches, (item, results) => join(item, (TFirst)results[0]!, (TSecond)results[1]!), name);
+    }
+
+    /// <summary>
+    /// Routes each item down the first path whose predicate matches. A branch ends the chain: each path has its own
+    /// steps and outputs. An item that matches no path (and no <see cref="BranchBuilder{TInput, T}.Otherwise"/>) is dropped.
+    /// </summary>
+    /// <param name="configure">Declares the paths.</param>
+    /// <param name="name">The step's name. Default: <c>branch-N</c>.</param>
+    public void Branch(Action<BranchBuilder<TInput, T>> configure, string? name = null)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        var branch = new BranchBuilder<TInput, T>(_task);
+        configure(branch);
+        Then<T>(new BranchStep<T>(StepName(name, "branch"), branch.Build()));
+        _pipeline.Close();
+    }
+
+    /// <summary>
+    /// Writes the item to an output and passes it on once the write is durable. Outputs are written in the order
+    /// they are added; the input item is acknowledged after all of them.
+    /// </summary>
+    /// <param name="sink">The output.</param>
+    /// <param name="when">Writes only the items for which it is true. Default: all.</param>
+    /// <returns>This chain's builder.</returns>
+    public TaskBuilder<TInput, T> WriteTo(OutputSink<T> sink, Func<T, bool>? when = null)
+    {
+        ArgumentNullException.ThrowIfNull(sink);
+        return Then<T>(new WriteStep<T>("write-" + sink.Name, sink, when));
+    }
+
+    private string StepName(string? name, string kind) =>
+        name ?? $"{kind}-{++_task.StepCount}";
+
+    private TaskBuilder<TInput, TNext> Then<TNext>(Step step)
+    {
+        if (_pipeline.Add(step) is { } problem)
+        {
+            _task.BuilderProblems.Add(problem);
+        }
+
+        return new TaskBuilder<TInput, TNext>(_task, _pipeline);
+    }
+}
+
+/// <summary>Declares the paths of a <see cref="TaskBuilder{TInput, T}.Branch"/>.</summary>
+/// <typeparam name="TInput">The task's input type.</typeparam>
+/// <typeparam name="T">The item type at the branch.</typeparam>
+public sealed class BranchBuilder<TInput, T>
+{
+    private readonly TaskSpec _task;
+    private readonly List<(Func<T, bool> When, PipelineSpec Path)> _routes = [];
+
+    internal BranchBuilder(TaskSpec task) => _task = task;
+
+    /// <summary>Adds a path taken by items for which <paramref name="predicate"/> is true (first match wins).</summary>
+    /// <param name="predicate">Chooses the path.</param>
+    /// <param name="path">Declares the path's steps and outputs.</param>
+    /// <returns>This builder.</returns>
+    public BranchBuilder<TInput, T> When(Func<T, bool> predicate, Action<TaskBuilder<TInput, T>> path)
+    {
+        ArgumentNullException.ThrowIfNull(predicate);
+        ArgumentNullException.ThrowIfNull(path);
+        var pipeline = new PipelineSpec();
+        path(new TaskBuilder<TInput, T>(_task, pipeline));
+        _routes.Add((predicate, pipeline));
+        return this;
+    }
+
+    /// <summary>Adds the path taken by items no other path matched.</summary>
+    /// <param name="path">Declares the path's steps and outputs.</param>
+    /// <returns>This builder.</returns>
+    public BranchBuilder<TInput, T> Otherwise(Action<TaskBuilder<TInput, T>> path) => When(static _ => true, path);
+
+    internal IReadOnlyList<(Func<T, bool> When, Pipeline Path)> Build() =>
+        [.. _routes.Select(r => (r.When, r.Path.Build()))];
+}

@@ -1,0 +1,149 @@
+using System.Text.RegularExpressions;
+
+namespace Meshinery;
+
+/// <summary>The mutable description a <see cref="TaskBuilder{TInput, T}"/> fills; <see cref="Build"/> validates and freezes it.</summary>
+internal sealed partial class TaskSpec(string name, Type inputType)
+{
+    public const int MaxNameLength = 100;
+
+    public string Name { get; } = name;
+
+    public Type InputType { get; } = inputType;
+
+    public List<InputBinding> Inputs { get; } = [];
+
+    public PipelineSpec Root { get; } = new();
+
+    /// <summary>Problems found while the builder was used (reported together with the others at build).</summary>
+    public List<string> BuilderProblems { get; } = [];
+
+    public int MaxInFlight { get; set; } = TaskDefinition.DefaultMaxInFlight;
+
+    public int? WorkerThreads { get; set; }
+
+    public Dictionary<string, string> Data { get; } = new(StringComparer.Ordinal);
+
+    public RetryOptions Retry { get; set; } = new();
+
+    public Func<ProcessingFailure, ErrorDecision>? ErrorHandler { get; set; }
+
+    public OutputSink<ProcessingFailure>? DeadLetterSink { get; set; }
+
+    public int StepCount { get; set; }
+
+    /// <summary>Validates the task; returns its definition, or <see langword="null"/> after adding its problems to <paramref name="problems"/>.</summary>
+    public TaskDefinition? Build(List<ConfigurationProblem> problems)
+    {
+        var before = problems.Count;
+        void Problem(string setting, string message) => problems.Add(new ConfigurationProblem(Name, setting, message));
+
+        if (!ValidName().IsMatch(Name))
+        {
+            Problem("Name", $"'{Name}' is not a valid task name: use 1 to {MaxNameLength} characters from [a-z0-9._-]");
+        }
+
+        if (Inputs.Count == 0)
+        {
+            Problem("ReadFrom", "the task has no input; call ReadFrom at least once");
+        }
+
+        if (Inputs.Select(i => i.Source).Distinct().Count() != Inputs.Count)
+        {
+            Problem("ReadFrom", "the same input source is added more than once");
+        }
+
+        if (MaxInFlight <= 0)
+        {
+            Problem("MaxInFlight", $"must be greater than 0 (was {MaxInFlight})");
+        }
+
+        if (WorkerThreads is <= 0)
+        {
+            Problem("WorkerThreads", $"must be greater than 0 (was {WorkerThreads})");
+        }
+
+        ValidateRetry(Problem);
+
+        foreach (var key in Data.Keys.Where(k => k.StartsWith("meshinery.", StringComparison.Ordinal)))
+        {
+            Problem("Data", $"the key '{key}' is reserved: keys starting with 'meshinery.' belong to the framework");
+        }
+
+        foreach (var message in BuilderProblems)
+        {
+            Problem("Steps", message);
+        }
+
+        var root = Root.Build();
+        foreach (var message in root.AllSteps().Select(s => s.Validate()).OfType<string>())
+        {
+            Problem("Steps", message);
+        }
+
+        if (problems.Count > before)
+        {
+            return null;
+        }
+
+        var data = new Dictionary<string, string>(Data, StringComparer.Ordinal)
+        {
+            [TaskData.TaskNameKey] = Name,
+            [TaskData.ProcessorCountKey] = root.AllSteps().Count(s => s.IsProcessor).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            [TaskData.MaxInFlightKey] = MaxInFlight.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+
+        return new TaskDefinition(
+            Name, InputType, [.. Inputs], root, MaxInFlight, WorkerThreads, new TaskData(data), Retry.Clone(), ErrorHandler, DeadLetterSink);
+    }
+
+    private void ValidateRetry(Action<string, string> problem)
+    {
+        if (Retry.MaxAttempts < 1)
+        {
+            problem("Retry.MaxAttempts", $"must be at least 1 (was {Retry.MaxAttempts})");
+        }
+
+        if (Retry.Delay < TimeSpan.Zero)
+        {
+            problem("Retry.Delay", $"must not be negative (was {Retry.Delay})");
+        }
+
+        if (Retry.MaxDelay < Retry.Delay)
+        {
+            problem("Retry.MaxDelay", $"must not be less than Retry.Delay (was {Retry.MaxDelay}, delay {Retry.Delay})");
+        }
+
+        if (!(Retry.BackoffMultiplier >= 1))
+        {
+            problem("Retry.BackoffMultiplier", $"must be at least 1 (was {Retry.BackoffMultiplier})");
+        }
+    }
+
+    [GeneratedRegex("^[a-z0-9._-]{1,100}$")]
+    private static partial Regex ValidName();
+}
+
+/// <summary>The steps of one pipeline while it is being built.</summary>
+internal sealed class PipelineSpec
+{
+    private readonly List<Step> _steps = [];
+
+    public bool IsClosed { get; private set; }
+
+    /// <summary>Adds a step; returns a problem description when the pipeline is already closed by a branch.</summary>
+    public string? Add(Step step)
+    {
+        if (IsClosed)
+        {
+            return $"step '{step.Name}' follows a Branch; a branch ends its pipeline, so add the step inside the branch paths";
+        }
+
+        _steps.Add(step);
+        return null;
+    }
+
+    public void Close() => IsClosed = true;
+
+    public Pipeline Build() => new([.. _steps]);
+}
