@@ -72,7 +72,7 @@ internal sealed class MeshineryDiagnostics : IDisposable
         if (activity is { IsAllDataRequested: true })
         {
             activity.SetTag(TaskTag, run.TaskName);
-            activity.SetTag("meshinery.run_id", run.RunId);
+            activity.SetTag("meshinery.run_id", run.Context.RunId);
             activity.SetTag("messaging.destination.name", run.Position.Source);
             activity.SetTag("messaging.destination.partition.id", run.Position.Partition);
             activity.SetTag("messaging.kafka.offset", run.Position.Offset);

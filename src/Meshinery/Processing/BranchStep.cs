@@ -10,7 +10,7 @@ internal sealed class BranchStep<T>(string name, IReadOnlyList<(Func<T, bool> Wh
 
     public override void Execute(TaskRun run)
     {
-        var item = (T)run.Item!;
+        var item = run.GetItem<T>();
         foreach (var (when, path) in routes)
         {
             if (when(item))

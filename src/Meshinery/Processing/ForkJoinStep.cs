@@ -12,7 +12,7 @@ internal sealed class ForkJoinStep<TIn, TBranch, TOut>(
 {
     public override void Execute(TaskRun run)
     {
-        var item = (TIn)run.Item!;
+        var item = run.GetItem<TIn>();
         var scheduler = run.Task.Workers.Scheduler;
         var token = run.CancellationToken;
         var started = new Task<TBranch>[branches.Count];
@@ -24,7 +24,7 @@ internal sealed class ForkJoinStep<TIn, TBranch, TOut>(
                 .Unwrap();
         }
 
-        run.AwaitPending(JoinAsync(item, started), this);
+        run.AwaitPending(JoinAsync(item, started));
     }
 
     public override void CompletePending(TaskRun run, Task pending) =>

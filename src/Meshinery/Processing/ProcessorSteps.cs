@@ -3,7 +3,7 @@ namespace Meshinery;
 /// <summary>A synchronous processor: may block (sleeps, synchronous I/O); it runs on a worker thread.</summary>
 internal sealed class SyncStep<TIn, TOut>(string name, Func<TIn, TOut> process) : Step(name, typeof(TOut))
 {
-    public override void Execute(TaskRun run) => run.Continue(process((TIn)run.Item!));
+    public override void Execute(TaskRun run) => run.Continue(process(run.GetItem<TIn>()));
 
     public override string? Validate() => IsAwaitable(typeof(TOut))
         ? $"step '{Name}' returns {typeof(TOut).Name}: an asynchronous step takes (item, cancellationToken) and returns a ValueTask"
@@ -20,14 +20,14 @@ internal sealed class AsyncStep<TIn, TOut>(string name, Func<TIn, CancellationTo
 {
     public override void Execute(TaskRun run)
     {
-        var result = process((TIn)run.Item!, run.CancellationToken);
+        var result = process(run.GetItem<TIn>(), run.CancellationToken);
         if (result.IsCompletedSuccessfully)
         {
             run.Continue(result.Result);
         }
         else
         {
-            run.AwaitPending(result.AsTask(), this);
+            run.AwaitPending(result.AsTask());
         }
     }
 
@@ -40,9 +40,9 @@ internal sealed class FilterStep<T>(string name, Func<T, bool> predicate) : Step
 {
     public override void Execute(TaskRun run)
     {
-        if (predicate((T)run.Item!))
+        if (predicate(run.GetItem<T>()))
         {
-            run.Continue(run.Item);
+            run.Advance();
         }
         else
         {
@@ -65,22 +65,22 @@ internal sealed class SideEffectStep<T> : Step
 
     public override void Execute(TaskRun run)
     {
-        var item = (T)run.Item!;
+        var item = run.GetItem<T>();
         if (_action is not null)
         {
             _action(item);
-            run.Continue(item);
+            run.Advance();
             return;
         }
 
         var result = _asyncAction!(item, run.CancellationToken);
         if (result.IsCompletedSuccessfully)
         {
-            run.Continue(item);
+            run.Advance();
         }
         else
         {
-            run.AwaitPending(result.AsTask(), this);
+            run.AwaitPending(result.AsTask());
         }
     }
 }

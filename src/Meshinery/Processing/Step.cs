@@ -24,7 +24,7 @@ internal abstract class Step(string name, Type outputType)
     public virtual void CompletePending(TaskRun run, Task pending)
     {
         pending.GetAwaiter().GetResult();
-        run.Continue(run.Item);
+        run.Advance();
     }
 
     /// <summary>Whether a failure of this step may be retried without limit (transient output failures).</summary>

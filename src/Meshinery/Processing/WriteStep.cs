@@ -11,21 +11,21 @@ internal sealed class WriteStep<T>(string name, OutputSink<T> sink, Func<T, bool
 
     public override void Execute(TaskRun run)
     {
-        var item = (T)run.Item!;
+        var item = run.GetItem<T>();
         if (when is not null && !when(item))
         {
-            run.Continue(item);
+            run.Advance();
             return;
         }
 
         var write = Sink.WriteAsync(item, run.CancellationToken);
         if (write.IsCompletedSuccessfully)
         {
-            run.Continue(item);
+            run.Advance();
         }
         else
         {
-            run.AwaitPending(write.AsTask(), this);
+            run.AwaitPending(write.AsTask());
         }
     }
 

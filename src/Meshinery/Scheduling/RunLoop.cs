@@ -168,7 +168,7 @@ internal sealed class RunLoop : IDisposable
         }
 
         run.Failure = new ProcessingFailure(
-            run.TaskName, step.Name, run.Item, error, run.Attempt, run.Position, run.Raw, _scheduler.TimeProvider.GetUtcNow());
+            run.TaskName, step.Name, run.ItemAsObject, error, run.Attempt, run.Position, run.Raw, _scheduler.TimeProvider.GetUtcNow());
         run.Phase = run.Task.Definition.ErrorHandler is null ? RunPhase.DeadLetter : RunPhase.HandleError;
         Dispatch(run);
     }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 
@@ -15,6 +16,7 @@ internal sealed class Scheduler : IDisposable
     private readonly Action _onStopRequested;
     private readonly ILogger _runLogger;
     private readonly List<WorkerPool> _pools = [];
+    private readonly ConcurrentQueue<TaskRun> _runPool = new();
     private TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _nextRunId;
     private int _inFlight;
@@ -80,21 +82,22 @@ internal sealed class Scheduler : IDisposable
     }
 
     /// <summary>Starts a run for one input item (poll loop thread, or the caller of an inject).</summary>
-    public void StartRun(
+    public void StartRun<T>(
         TaskRuntime task,
-        object? item,
+        T item,
         SourcePosition position,
         IAcknowledger? acknowledger,
         object? raw,
         Exception? readError,
         TaskCompletionSource<RunResult>? injectCompletion = null)
     {
-        var run = new TaskRun(this, task, Interlocked.Increment(ref _nextRunId), item, position, acknowledger, raw)
+        var context = new TaskRunContext(task.Definition.Data, Interlocked.Increment(ref _nextRunId), position, RunsCancellation);
+        if (!_runPool.TryDequeue(out var run))
         {
-            InjectCompletion = injectCompletion,
-            StartedAt = Stopwatch.GetTimestamp(),
-        };
+            run = new TaskRun(this);
+        }
 
+        run.Initialize(task, context, item, acknowledger, raw, injectCompletion);
         if (readError is not null)
         {
             run.Fault(readError, task.ReadStep);
@@ -106,7 +109,7 @@ internal sealed class Scheduler : IDisposable
         Diagnostics.RunsStarted.Add(1, task.MetricTag);
         Diagnostics.InFlight.Add(1, task.MetricTag);
 
-        CaptureContext(run);
+        BuildExecutionContext(run);
         RunLoop.Enqueue(run);
     }
 
@@ -142,7 +145,9 @@ internal sealed class Scheduler : IDisposable
             activity.Stop();
         }
 
-        run.InjectCompletion?.TrySetResult(new RunResult(run.Outcome, run.Item, run.Failure));
+        run.InjectCompletion?.TrySetResult(new RunResult(run.Outcome, run.ItemAsObject, run.Failure));
+        run.Clear();
+        _runPool.Enqueue(run); // bounded by the in-flight limit: a run is only ever rented while a slot is taken
 
         var taskInFlight = Interlocked.Decrement(ref task.InFlight);
         var inFlight = Interlocked.Decrement(ref _inFlight);
@@ -266,23 +271,23 @@ internal sealed class Scheduler : IDisposable
     }
 
     /// <summary>
-    /// Builds the run's execution context: the caller's context (the poll loop's is empty) plus the ambient run, the
-    /// run's log scope and its activity. It is built inside <see cref="ExecutionContext.Run"/>, which restores the
-    /// calling thread's context afterwards, so nothing has to be undone by hand.
+    /// Builds the run's execution context: the caller's context (the poll loop's is empty) plus the ambient run
+    /// context, the run's log scope and its activity. It is built inside <see cref="ExecutionContext.Run"/>, which
+    /// restores the calling thread's context afterwards, so nothing has to be undone by hand.
     /// </summary>
-    private static void CaptureContext(TaskRun run)
+    private static void BuildExecutionContext(TaskRun run)
     {
         // Flow is never suppressed here: the loops start with UnsafeStart and InjectAsync hops off a suppressed flow.
         var baseline = ExecutionContext.Capture() ?? throw new InvalidOperationException("Execution context flow is suppressed.");
-        ExecutionContext.Run(baseline, s_buildContext, run);
+        ExecutionContext.Run(baseline, s_buildExecutionContext, run);
     }
 
-    private static readonly ContextCallback s_buildContext = static state =>
+    private static readonly ContextCallback s_buildExecutionContext = static state =>
     {
         var run = (TaskRun)state!;
-        TaskRun.SetAmbient(run);
-        _ = run.Scheduler._runLogger.BeginScope(run); // disposed with the context: nothing else holds it
+        TaskRunContext.SetCurrent(run.Context);
+        _ = run.Scheduler._runLogger.BeginScope(run.Context); // ends with the context: nothing else holds the scope
         run.Activity = MeshineryDiagnostics.StartRunActivity(run);
-        run.Context = ExecutionContext.Capture();
+        run.ExecutionContext = ExecutionContext.Capture();
     };
 }

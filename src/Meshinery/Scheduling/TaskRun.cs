@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 
 namespace Meshinery;
 
@@ -22,40 +23,41 @@ internal enum RunPhase
 }
 
 /// <summary>
-/// One input item on its way through a task. The run loop owns it between steps; a worker owns it while a step
-/// executes; the continuation of a pending step owns it until it hands it back. It is never in two places at once,
-/// so its fields need no locks.
+/// One input item on its way through a task: the engine's side of a run (the user's side is its
+/// <see cref="TaskRunContext"/>). The run loop owns it between steps; a worker owns it while steps execute; the
+/// continuation of a pending step owns it until it hands it back. It is never in two places at once, so its fields
+/// need no locks. Runs are pooled: after the acknowledgement nothing may keep a reference to one.
 /// </summary>
-internal sealed class TaskRun : TaskRunContext, IWorkItem
+internal sealed class TaskRun : IWorkItem
 {
     private static readonly ContextCallback s_executeInContext = static state => ((TaskRun)state!).ExecuteInContext();
-    private Action? _onPendingCompleted;
+    private readonly Action _onPendingCompleted;
+    private Task? _pending;
+    private long _stepStartedAt;
     private int _finished;
 
-    public TaskRun(Scheduler scheduler, TaskRuntime task, long runId, object? item, SourcePosition position, IAcknowledger? acknowledger, object? raw)
-        : base(task.Definition.Data, runId, position)
+    public TaskRun(Scheduler scheduler)
     {
         Scheduler = scheduler;
-        Task = task;
-        Pipeline = task.Definition.Root;
-        Item = item;
-        Acknowledger = acknowledger;
-        Raw = raw;
+        _onPendingCompleted = OnPendingCompleted;
     }
 
     public Scheduler Scheduler { get; }
 
-    public TaskRuntime Task { get; }
+    public TaskRuntime Task { get; private set; } = null!;
 
-    public Pipeline Pipeline { get; private set; }
+    public TaskRunContext Context { get; private set; } = null!;
+
+    public Pipeline Pipeline { get; private set; } = null!;
 
     public int StepIndex { get; private set; }
-
-    public object? Item { get; private set; }
 
     public RunPhase Phase { get; set; }
 
     public RunOutcome Outcome { get; private set; }
+
+    /// <summary>The item; a value type is kept in a <see cref="StrongBox{T}"/> that steps reuse instead of boxing anew.</summary>
+    private object? Item { get; set; }
 
     public Exception? Error { get; private set; }
 
@@ -63,67 +65,103 @@ internal sealed class TaskRun : TaskRunContext, IWorkItem
 
     public ProcessingFailure? Failure { get; set; }
 
-    public IAcknowledger? Acknowledger { get; }
+    public IAcknowledger? Acknowledger { get; private set; }
 
-    public object? Raw { get; }
+    public object? Raw { get; private set; }
 
-    public ExecutionContext? Context { get; set; }
+    public ExecutionContext? ExecutionContext { get; set; }
 
     public Activity? Activity { get; set; }
 
-    public TaskCompletionSource<RunResult>? InjectCompletion { get; set; }
+    public TaskCompletionSource<RunResult>? InjectCompletion { get; private set; }
 
-    public long StartedAt { get; set; }
+    public SourcePosition Position => Context.Position;
 
-    /// <summary>The step waiting for <see cref="PendingTask"/>; set by <see cref="AwaitPending"/>.</summary>
-    private Step? PendingStep { get; set; }
+    public string TaskName => Task.Name;
 
-    private Task? PendingTask { get; set; }
+    public int Attempt => Context.Attempt;
 
-    private long StepStartedAt { get; set; }
-
-    /// <inheritdoc/>
-    public override CancellationToken CancellationToken => Scheduler.RunsCancellation;
+    public CancellationToken CancellationToken => Context.CancellationToken;
 
     public Step CurrentStep => Pipeline.Steps[StepIndex];
 
     public bool IsAtEnd => StepIndex >= Pipeline.Steps.Length;
 
-    /// <summary>Prepares the failed step (or dead-letter write) to be tried again.</summary>
-    public void PrepareRetry()
+    /// <summary>The item as a plain object (a boxed copy for value types), for failures and results.</summary>
+    public object? ItemAsObject => Item is IStrongBox box ? box.Value : Item;
+
+    public void Initialize<T>(
+        TaskRuntime task,
+        TaskRunContext context,
+        T item,
+        IAcknowledger? acknowledger,
+        object? raw,
+        TaskCompletionSource<RunResult>? injectCompletion)
     {
-        Attempt++;
-        Phase = FailedStep is DeadLetterStep ? RunPhase.DeadLetter : RunPhase.Step;
-        Error = null;
-        FailedStep = null;
+        Task = task;
+        Context = context;
+        Pipeline = task.Definition.Root;
+        StepIndex = 0;
+        Phase = RunPhase.Step;
+        Outcome = default;
+        SetItem(item);
+        Acknowledger = acknowledger;
+        Raw = raw;
+        InjectCompletion = injectCompletion;
+        _finished = 0;
     }
 
-    /// <summary>Passes <paramref name="value"/> on to the next step.</summary>
-    public void Continue(object? value)
+    /// <summary>Drops every reference before the run goes back to the pool.</summary>
+    public void Clear()
     {
-        Item = value;
+        Task = null!;
+        Context = null!;
+        Pipeline = null!;
+        Item = null;
+        Error = null;
+        FailedStep = null;
+        Failure = null;
+        Acknowledger = null;
+        Raw = null;
+        ExecutionContext = null;
+        Activity = null;
+        InjectCompletion = null;
+    }
+
+    public T GetItem<T>() =>
+        typeof(T).IsValueType && Item is StrongBox<T> box ? box.Value! : (T)Item!;
+
+    /// <summary>Passes <paramref name="value"/> on to the next step.</summary>
+    public void Continue<T>(T value)
+    {
+        SetItem(value);
         StepIndex++;
-        Attempt = 1;
+        Context.Attempt = 1;
         Phase = RunPhase.Step;
     }
 
-    /// <summary>Starts the run again at the failed step with <paramref name="value"/> as its result (error handler replacement).</summary>
+    /// <summary>Passes the item on to the next step unchanged.</summary>
+    public void Advance()
+    {
+        StepIndex++;
+        Context.Attempt = 1;
+        Phase = RunPhase.Step;
+    }
+
+    /// <summary>Resumes after the failed step with <paramref name="value"/> as its result (an error handler's replacement).</summary>
     public void ContinueAfterFailure(object? value)
     {
+        var wasRead = FailedStep is ReadFailureStep;
         Error = null;
-        if (FailedStep is ReadFailureStep)
-        {
-            // A replacement for an unreadable item is the task's input: start at the first step.
-            Item = value;
-            Attempt = 1;
-            Phase = RunPhase.Step;
-        }
-        else
-        {
-            Continue(value);
-        }
-
         FailedStep = null;
+        Failure = null;
+        Item = value;
+        Context.Attempt = 1;
+        Phase = RunPhase.Step;
+        if (!wasRead)
+        {
+            StepIndex++; // a replacement for an unreadable item is the task's input: start at the first step
+        }
     }
 
     public void Drop() => Finish(RunOutcome.Dropped);
@@ -139,7 +177,7 @@ internal sealed class TaskRun : TaskRunContext, IWorkItem
     {
         Pipeline = path;
         StepIndex = 0;
-        Attempt = 1;
+        Context.Attempt = 1;
         Phase = RunPhase.Step;
     }
 
@@ -150,35 +188,40 @@ internal sealed class TaskRun : TaskRunContext, IWorkItem
         Phase = RunPhase.Faulted;
     }
 
-    /// <summary>
-    /// Records that <paramref name="step"/> finishes when <paramref name="pending"/> completes. The continuation is
-    /// registered by the worker after the step returns, so that nothing else can touch the run before the worker is done.
-    /// </summary>
-    public void AwaitPending(Task pending, Step step)
+    /// <summary>Prepares the failed step (or dead-letter write) to be tried again.</summary>
+    public void PrepareRetry()
     {
-        PendingTask = pending;
-        PendingStep = step;
+        Context.Attempt++;
+        Phase = FailedStep is DeadLetterStep ? RunPhase.DeadLetter : RunPhase.Step;
+        Error = null;
+        FailedStep = null;
     }
 
-    /// <summary>Whether the run has been acknowledged; guards the exactly-once acknowledgement.</summary>
+    /// <summary>
+    /// Records that the executing step finishes when <paramref name="pending"/> completes. The continuation is
+    /// registered by the worker after the step returns, so that nothing else touches the run before the worker is done.
+    /// </summary>
+    public void AwaitPending(Task pending) => _pending = pending;
+
+    /// <summary>Guards the exactly-once acknowledgement.</summary>
     public bool TryMarkFinished() => Interlocked.Exchange(ref _finished, 1) == 0;
 
     /// <summary>Executes the run's current phase on a worker thread, in the run's execution context.</summary>
     public void Execute()
     {
-        if (Context is null)
+        if (ExecutionContext is null)
         {
             ExecuteInContext();
         }
         else
         {
-            ExecutionContext.Run(Context, s_executeInContext, this);
+            ExecutionContext.Run(ExecutionContext, s_executeInContext, this);
         }
 
-        if (PendingTask is { } pending)
+        if (_pending is { } pending)
         {
             // Nothing may touch the run after this line: the continuation may already be handing it on.
-            pending.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_onPendingCompleted ??= OnPendingCompleted);
+            pending.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_onPendingCompleted);
         }
         else
         {
@@ -186,36 +229,52 @@ internal sealed class TaskRun : TaskRunContext, IWorkItem
         }
     }
 
-    /// <summary>Sets the ambient context while the engine captures the run's execution context.</summary>
-    public static void SetAmbient(TaskRun? run) => SetCurrent(run);
+    private void SetItem<T>(T value)
+    {
+        if (!typeof(T).IsValueType)
+        {
+            Item = value;
+        }
+        else if (Item is StrongBox<T> box)
+        {
+            box.Value = value;
+        }
+        else
+        {
+            Item = new StrongBox<T>(value);
+        }
+    }
 
     private void ExecuteInContext()
     {
-        if (CancellationToken.IsCancellationRequested)
-        {
-            Finish(RunOutcome.Abandoned);
-            return;
-        }
-
         switch (Phase)
         {
-            case RunPhase.Step:
-                RunStep(CurrentStep);
-                break;
             case RunPhase.HandleError:
                 Scheduler.HandleError(this);
                 break;
             case RunPhase.DeadLetter:
                 RunStep(Task.DeadLetterStep!);
-                break;
-            default:
-                throw new InvalidOperationException($"A run in phase {Phase} was sent to a worker.");
+                return;
+        }
+
+        // Steps that complete synchronously run back to back on this worker: handing the run to the run loop between
+        // them would cost two queue hops and a context switch per step and change nothing. The run goes back to the
+        // run loop when it ends, fails, or awaits.
+        while (Phase == RunPhase.Step && !IsAtEnd && _pending is null)
+        {
+            if (CancellationToken.IsCancellationRequested)
+            {
+                Finish(RunOutcome.Abandoned);
+                return;
+            }
+
+            RunStep(CurrentStep);
         }
     }
 
     private void RunStep(Step step)
     {
-        StepStartedAt = Stopwatch.GetTimestamp();
+        _stepStartedAt = Stopwatch.GetTimestamp();
         try
         {
             step.Execute(this);
@@ -225,18 +284,17 @@ internal sealed class TaskRun : TaskRunContext, IWorkItem
             Fault(error, step);
         }
 
-        if (PendingTask is null)
+        if (_pending is null)
         {
-            Scheduler.Diagnostics.RecordStep(Task, step, StepStartedAt);
+            Scheduler.Diagnostics.RecordStep(Task, step, _stepStartedAt);
         }
     }
 
     private void OnPendingCompleted()
     {
-        var step = PendingStep!;
-        var pending = PendingTask!;
-        PendingStep = null;
-        PendingTask = null;
+        var pending = _pending!;
+        _pending = null;
+        var step = Phase == RunPhase.DeadLetter ? Task.DeadLetterStep! : CurrentStep;
         try
         {
             step.CompletePending(this, pending);
@@ -246,7 +304,7 @@ internal sealed class TaskRun : TaskRunContext, IWorkItem
             Fault(error, step);
         }
 
-        Scheduler.Diagnostics.RecordStep(Task, step, StepStartedAt);
+        Scheduler.Diagnostics.RecordStep(Task, step, _stepStartedAt);
         Scheduler.RunLoop.Enqueue(this);
     }
 }
@@ -273,7 +331,7 @@ internal sealed class DeadLetterStep(OutputSink<ProcessingFailure> sink) : Step(
         }
         else
         {
-            run.AwaitPending(write.AsTask(), this);
+            run.AwaitPending(write.AsTask());
         }
     }
 

@@ -13,18 +13,19 @@ namespace Meshinery;
 /// step logs <c>TaskName</c>, <c>RunId</c>, <c>Source</c>, <c>Partition</c>, <c>Offset</c> and the properties added
 /// with <see cref="SetLogProperty"/>.
 /// </remarks>
-public abstract class TaskRunContext : IReadOnlyList<KeyValuePair<string, object?>>
+public sealed class TaskRunContext : IReadOnlyList<KeyValuePair<string, object?>>
 {
     private static readonly AsyncLocal<TaskRunContext?> s_current = new();
 
     private const int FixedScopeEntries = 5;
     private List<KeyValuePair<string, object?>>? _logProperties;
 
-    private protected TaskRunContext(TaskData taskData, long runId, SourcePosition position)
+    internal TaskRunContext(TaskData taskData, long runId, SourcePosition position, CancellationToken cancellationToken)
     {
         TaskData = taskData;
         RunId = runId;
         Position = position;
+        CancellationToken = cancellationToken;
     }
 
     /// <summary>The context of the run whose step is executing on this execution flow, or <see langword="null"/>.</summary>
@@ -43,10 +44,10 @@ public abstract class TaskRunContext : IReadOnlyList<KeyValuePair<string, object
     public SourcePosition Position { get; }
 
     /// <summary>The attempt of the current step: 1 for the first try, more when it is retried.</summary>
-    public int Attempt { get; private protected set; } = 1;
+    public int Attempt { get; internal set; } = 1;
 
     /// <summary>Cancelled when the engine gives up on the run at shutdown.</summary>
-    public abstract CancellationToken CancellationToken { get; }
+    public CancellationToken CancellationToken { get; }
 
     /// <summary>
     /// Adds a property to the run's logging scope (or replaces it), visible in every log written during this run from
@@ -58,14 +59,22 @@ public abstract class TaskRunContext : IReadOnlyList<KeyValuePair<string, object
     {
         ArgumentException.ThrowIfNullOrEmpty(key);
 
-        // Fork branches of one run may call this concurrently; log providers read the list while formatting.
-        lock (this)
+        // Copy-on-write, so that a log provider enumerating the old list is unaffected; compare-exchange because fork
+        // branches of one run may add properties concurrently.
+        while (true)
         {
-            var properties = _logProperties ?? [];
-            var copy = new List<KeyValuePair<string, object?>>(properties.Count + 1);
-            copy.AddRange(properties.Where(p => p.Key != key));
+            var current = Volatile.Read(ref _logProperties);
+            var copy = new List<KeyValuePair<string, object?>>((current?.Count ?? 0) + 1);
+            if (current is not null)
+            {
+                copy.AddRange(current.Where(p => p.Key != key));
+            }
+
             copy.Add(new KeyValuePair<string, object?>(key, value));
-            _logProperties = copy; // copy-on-write: a reader enumerating the old list is unaffected
+            if (Interlocked.CompareExchange(ref _logProperties, copy, current) == current)
+            {
+                return;
+            }
         }
     }
 
@@ -118,6 +127,6 @@ public abstract class TaskRunContext : IReadOnlyList<KeyValuePair<string, object
             : text + string.Concat(properties.Select(p => string.Create(CultureInfo.InvariantCulture, $" {p.Key}={p.Value}")));
     }
 
-    /// <summary>Sets the ambient run; the engine calls it while it captures the run's execution context.</summary>
-    private protected static void SetCurrent(TaskRunContext? context) => s_current.Value = context;
+    /// <summary>Sets the ambient run; the engine calls it while it builds the run's execution context.</summary>
+    internal static void SetCurrent(TaskRunContext? context) => s_current.Value = context;
 }
