@@ -1,0 +1,149 @@
+using System.Runtime.InteropServices;
+using Confluent.Kafka;
+using Meshinery.Testing.Native;
+
+namespace Meshinery.Testing;
+
+/// <summary>
+/// A Kafka-protocol cluster running in this process: librdkafka's mock broker, listening on loopback ports and
+/// keeping everything in memory. Start one with <see cref="KafkaTestCluster.StartEmbedded"/>.
+/// </summary>
+/// <remarks>
+/// It speaks enough of the protocol for producers, consumers, consumer groups and offset commits, but it is a test
+/// double: the admin API's CreateTopics is not supported (use <see cref="KafkaTestCluster.CreateTopicAsync"/>), each
+/// partition keeps only its most recent 5 MB (at most 100,000 produce batches) and drops older messages as retention
+/// would, and stopping a broker does not move partition leadership.
+/// <para>
+/// Keep a reference and dispose the cluster when done: like other native resources, a cluster that is no longer
+/// referenced is stopped when the garbage collector finalizes it, even if clients still use its address.
+/// </para>
+/// </remarks>
+public sealed class EmbeddedKafkaCluster : KafkaTestCluster
+{
+    private readonly MockClusterHandle handle;
+    private readonly int replicationFactor;
+
+    private EmbeddedKafkaCluster(MockClusterHandle handle, string bootstrapServers, int brokerCount)
+    {
+        this.handle = handle;
+        BootstrapServers = bootstrapServers;
+        BrokerCount = brokerCount;
+
+        // What the mock broker uses for implicitly created topics, so all topics look alike.
+        replicationFactor = Math.Min(3, brokerCount);
+    }
+
+    /// <inheritdoc />
+    public override string BootstrapServers { get; }
+
+    /// <inheritdoc />
+    public override bool IsEmbedded => true;
+
+    /// <summary>The number of brokers; their ids are 1 to <see cref="BrokerCount"/>.</summary>
+    public int BrokerCount { get; }
+
+    /// <summary>
+    /// Takes a broker down: its connections are closed and new ones refused until <see cref="SetBrokerUp"/>.
+    /// Partitions it leads keep it as their leader, so clients cannot produce to or fetch from them meanwhile.
+    /// </summary>
+    /// <param name="brokerId">The broker id, from 1 to <see cref="BrokerCount"/>.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="brokerId"/> is not a broker of this cluster.</exception>
+    /// <exception cref="ObjectDisposedException">The cluster has been disposed.</exception>
+    public void SetBrokerDown(int brokerId)
+    {
+        ValidateBrokerId(brokerId);
+        ThrowIfError(NativeMethods.rd_kafka_mock_broker_set_down(handle, brokerId), $"Setting broker {brokerId} down");
+    }
+
+    /// <summary>Lets a broker taken down by <see cref="SetBrokerDown"/> accept connections again.</summary>
+    /// <param name="brokerId">The broker id, from 1 to <see cref="BrokerCount"/>.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="brokerId"/> is not a broker of this cluster.</exception>
+    /// <exception cref="ObjectDisposedException">The cluster has been disposed.</exception>
+    public void SetBrokerUp(int brokerId)
+    {
+        ValidateBrokerId(brokerId);
+        ThrowIfError(NativeMethods.rd_kafka_mock_broker_set_up(handle, brokerId), $"Setting broker {brokerId} up");
+    }
+
+    internal static EmbeddedKafkaCluster Start(EmbeddedKafkaClusterOptions options)
+    {
+        var topics = options.Topics.Distinct(StringComparer.Ordinal).ToList();
+        foreach (var topic in topics)
+        {
+            TopicNames.Validate(topic, nameof(options));
+        }
+
+        var handle = MockClusterHandle.Create(options.Brokers);
+        try
+        {
+            NativeMethods.rd_kafka_mock_group_initial_rebalance_delay_ms(
+                handle, (int)options.InitialRebalanceDelay.TotalMilliseconds);
+            var bootstrapServers = Marshal.PtrToStringUTF8(NativeMethods.rd_kafka_mock_cluster_bootstraps(handle))
+                ?? throw new InvalidOperationException("librdkafka returned no bootstrap servers for the mock cluster.");
+            var cluster = new EmbeddedKafkaCluster(handle, bootstrapServers, options.Brokers);
+            foreach (var topic in topics)
+            {
+                cluster.CreateTopicNative(topic, options.DefaultPartitions);
+            }
+
+            return cluster;
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
+    protected override void Dispose(bool disposing)
+    {
+        // Clients before brokers, so the admin client does not log the brokers' disappearance.
+        base.Dispose(disposing);
+        if (disposing)
+        {
+            handle.Dispose();
+        }
+    }
+
+    private protected override async ValueTask CreateTopicCoreAsync(string name, int partitions, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        if (!CreateTopicNative(name, partitions))
+        {
+            await EnsureExistingTopicHasPartitionsAsync(name, partitions, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Creates the topic; returns <see langword="false"/> when it already exists.</summary>
+    private bool CreateTopicNative(string name, int partitions)
+    {
+        var error = NativeMethods.rd_kafka_mock_topic_create(handle, name, partitions, replicationFactor);
+        if (error == ErrorCode.TopicAlreadyExists)
+        {
+            return false;
+        }
+
+        ThrowIfError(error, $"Creating topic '{name}' with {partitions} partition(s) on the embedded Kafka cluster");
+        return true;
+    }
+
+    private void ValidateBrokerId(int brokerId)
+    {
+        // The handle would refuse too, but with a message that names no cluster.
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        if (brokerId < 1 || brokerId > BrokerCount)
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(brokerId), brokerId, $"Broker ids of this cluster run from 1 to {BrokerCount}.");
+        }
+    }
+
+    private static void ThrowIfError(ErrorCode error, string operation)
+    {
+        if (error != ErrorCode.NoError)
+        {
+            throw LibrdkafkaErrors.ToException(error, operation);
+        }
+    }
+}

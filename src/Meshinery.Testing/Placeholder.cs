@@ -1,1 +1,0 @@
-namespace Meshinery.Testing; internal static class Placeholder { }
