@@ -1,1 +1,0 @@
-namespace Meshinery.TestSupport; internal static class Placeholder { }
