@@ -29,6 +29,15 @@ public sealed class MeshineryConfigurationException : Exception
         Setting = string.Empty;
     }
 
+    /// <summary>Creates the exception for one problem (for extensions that validate their own settings at startup).</summary>
+    /// <param name="taskName">The task, or <see langword="null"/> for an engine-wide setting.</param>
+    /// <param name="setting">The setting, for example <c>GroupId</c>.</param>
+    /// <param name="problem">What is wrong with it, for example <c>is required</c>.</param>
+    public MeshineryConfigurationException(string? taskName, string setting, string problem)
+        : this([new ConfigurationProblem(taskName, setting, problem)])
+    {
+    }
+
     internal MeshineryConfigurationException(IReadOnlyList<ConfigurationProblem> problems)
         : base(FormatMessage(problems))
     {

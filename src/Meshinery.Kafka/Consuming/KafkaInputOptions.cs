@@ -1,0 +1,30 @@
+using Confluent.Kafka;
+
+namespace Meshinery.Kafka;
+
+/// <summary>Settings of one <see cref="KafkaInput{T}"/>; unset values come from <see cref="KafkaOptions"/>.</summary>
+/// <typeparam name="T">The message value type.</typeparam>
+public sealed class KafkaInputOptions<T>
+{
+    /// <summary>The consumer group. Default: <see cref="KafkaOptions.GroupId"/>; one of them is required.</summary>
+    public string? GroupId { get; set; }
+
+    /// <summary>The brokers. Default: <see cref="KafkaOptions.BootstrapServers"/>.</summary>
+    public string? BootstrapServers { get; set; }
+
+    /// <summary>
+    /// Turns message values into items. Default: UTF-8 for <see cref="string"/>, the raw bytes for <c>byte[]</c>,
+    /// otherwise <see cref="JsonKafkaSerializer{T}"/>. A value it cannot deserialize goes to the task's error path
+    /// with its original bytes.
+    /// </summary>
+    public IDeserializer<T>? Deserializer { get; set; }
+
+    /// <summary>What the input promises. Default: <see cref="KafkaOptions.Delivery"/>.</summary>
+    public KafkaDelivery? Delivery { get; set; }
+
+    /// <summary>The per-partition pending limit. Default: <see cref="KafkaOptions.MaxPendingPerPartition"/>.</summary>
+    public int? MaxPendingPerPartition { get; set; }
+
+    /// <summary>Extra librdkafka consumer settings for this input, applied after <see cref="KafkaOptions.ConsumerConfig"/>.</summary>
+    public IDictionary<string, string> ConsumerConfig { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+}

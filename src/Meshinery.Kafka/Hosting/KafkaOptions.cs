@@ -1,0 +1,103 @@
+using System.ComponentModel.DataAnnotations;
+using Confluent.Kafka;
+using Microsoft.Extensions.Options;
+
+namespace Meshinery.Kafka;
+
+/// <summary>
+/// Settings shared by every Kafka input and output of the application, set with
+/// <see cref="KafkaMeshineryBuilderExtensions.UseKafka"/>. Inputs and outputs can override them one by one.
+/// Validated when the application starts; a bad value fails the start with its name.
+/// </summary>
+public sealed class KafkaOptions
+{
+    /// <summary>The brokers to connect to, <c>host:port</c> separated by commas. Required.</summary>
+    [Required(AllowEmptyStrings = false)]
+    public string BootstrapServers { get; set; } = string.Empty;
+
+    /// <summary>The consumer group of inputs that set none of their own. Default: <see langword="null"/> (each input must set one).</summary>
+    public string? GroupId { get; set; }
+
+    /// <summary>
+    /// What inputs promise. Default: <see cref="KafkaDelivery.AtLeastOnce"/> (commit only offsets whose runs ended
+    /// and whose outputs are durable).
+    /// </summary>
+    public KafkaDelivery Delivery { get; set; } = KafkaDelivery.AtLeastOnce;
+
+    /// <summary>How often inputs commit the offsets finished since the last commit. Default: 5 s.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
+    public TimeSpan CommitInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How long an input waits, when partitions are taken away from it in a rebalance, for their in-flight runs to
+    /// finish before it commits what is finished and lets them go. Keep it below the consumer's
+    /// <c>max.poll.interval.ms</c>. Default: 30 s.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan RevocationTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Messages of one partition held at most between the oldest unfinished one and the newest read (buffered, in
+    /// flight, or finished but not yet committable). A partition at the limit is paused until half of it is committable;
+    /// other partitions go on. This bounds memory and the duplicates a crash can cause. Default: 1,000.
+    /// </summary>
+    [Range(1, 1_000_000)]
+    public int MaxPendingPerPartition { get; set; } = 1_000;
+
+    /// <summary>
+    /// Extra librdkafka consumer settings, applied before the ones Meshinery needs (group, offsets are committed by
+    /// Meshinery, so <c>enable.auto.commit</c> and <c>enable.auto.offset.store</c> are always off).
+    /// </summary>
+    public IDictionary<string, string> ConsumerConfig { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>Extra librdkafka producer settings (for example <c>linger.ms</c>, <c>compression.type</c>, security).</summary>
+    public IDictionary<string, string> ProducerConfig { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    internal ConsumerConfig CreateConsumerConfig(string groupId)
+    {
+        var config = new ConsumerConfig(new Dictionary<string, string>(ConsumerConfig, StringComparer.Ordinal))
+        {
+            BootstrapServers = BootstrapServers,
+            GroupId = groupId,
+            EnableAutoCommit = false,
+            EnableAutoOffsetStore = false,
+        };
+        config.AutoOffsetReset ??= AutoOffsetReset.Earliest;
+        config.QueuedMaxMessagesKbytes ??= 16 * 1024; // librdkafka's prefetch: bounded, far below its 64 MiB default
+        return config;
+    }
+
+    internal ProducerConfig CreateProducerConfig()
+    {
+        var config = new ProducerConfig(new Dictionary<string, string>(ProducerConfig, StringComparer.Ordinal))
+        {
+            BootstrapServers = BootstrapServers,
+        };
+        config.EnableIdempotence ??= true;
+        config.LingerMs ??= 5;
+        return config;
+    }
+}
+
+/// <summary>What a Kafka input promises about each message.</summary>
+public enum KafkaDelivery
+{
+    /// <summary>
+    /// The default. An offset is committed only when its run and the runs of every earlier offset of the partition
+    /// have ended (completed, dropped or dead-lettered) and their outputs are durable. A crash or a lost partition can
+    /// redeliver messages; none is lost.
+    /// </summary>
+    AtLeastOnce,
+
+    /// <summary>
+    /// The original framework's behaviour: a message's offset is committed before the message is handed to the engine.
+    /// A crash loses the messages in flight; none is processed twice.
+    /// </summary>
+    AtMostOnce,
+}
+
+/// <summary>Validates <see cref="KafkaOptions"/> at startup (generated from the data annotations).</summary>
+[OptionsValidator]
+internal sealed partial class KafkaOptionsValidator : IValidateOptions<KafkaOptions>
+{
+}

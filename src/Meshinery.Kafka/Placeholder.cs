@@ -1,1 +1,0 @@
-namespace Meshinery.Kafka; internal static class Placeholder { }

@@ -1,0 +1,134 @@
+using System.Diagnostics;
+using System.Text;
+using Confluent.Kafka;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Meshinery.Kafka;
+
+/// <summary>
+/// What the Kafka outputs share: an idempotent producer of their own, writes awaited until the broker acknowledged
+/// them, the distinction between transient and permanent failures, and a flush at stop.
+/// </summary>
+/// <typeparam name="T">The item type.</typeparam>
+public abstract class KafkaProducerSink<T> : OutputSink<T>
+{
+    private static readonly TimeSpan s_errorLogInterval = TimeSpan.FromSeconds(30);
+    private readonly string? _bootstrapServers;
+    private readonly IDictionary<string, string> _producerConfig;
+    private long _lastErrorLogged;
+    private SourceContext _context = null!;
+
+    private protected KafkaProducerSink(string topic, string? bootstrapServers, IDictionary<string, string> producerConfig)
+        : base(topic)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(topic);
+        Topic = topic;
+        _bootstrapServers = bootstrapServers;
+        _producerConfig = producerConfig;
+    }
+
+    /// <summary>The topic written to.</summary>
+    public string Topic { get; }
+
+    /// <summary>The producer, once started.</summary>
+    private protected IProducer<byte[]?, byte[]?> Producer { get; private set; } = null!;
+
+    private protected ILogger Logger { get; private set; } = null!;
+
+    /// <inheritdoc/>
+    public override ValueTask StartAsync(SourceContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        _context = context;
+        Logger = context.LoggerFactory.CreateLogger("Meshinery.Kafka");
+        var shared = context.Services.GetService<IOptions<KafkaOptions>>()?.Value ?? new KafkaOptions();
+        var bootstrapServers = _bootstrapServers ?? shared.BootstrapServers;
+        if (string.IsNullOrWhiteSpace(bootstrapServers))
+        {
+            throw new MeshineryConfigurationException(
+                context.TaskName, "BootstrapServers", $"Kafka output '{Name}' has no bootstrap servers; call UseKafka(kafka => kafka.BootstrapServers = ...) or set them on the output");
+        }
+
+        var options = new KafkaOptions { BootstrapServers = bootstrapServers };
+        foreach (var (key, value) in shared.ProducerConfig.Concat(_producerConfig))
+        {
+            options.ProducerConfig[key] = value;
+        }
+
+        Producer = new ProducerBuilder<byte[]?, byte[]?>(options.CreateProducerConfig())
+            .SetErrorHandler((producer, error) => OnClientError(producer.Name, error, bootstrapServers))
+            .Build();
+        return default;
+    }
+
+    /// <inheritdoc/>
+    public override async ValueTask StopAsync(CancellationToken cancellationToken)
+    {
+        if (Producer is null)
+        {
+            return;
+        }
+
+        // Flush blocks; keep it off the caller's thread so a host stopping several services is not held up.
+        await Task.Run(() => Producer.Flush(cancellationToken), cancellationToken).ConfigureAwait(false);
+        Producer.Dispose();
+    }
+
+    /// <summary>
+    /// Broker and network trouble is transient (the write is retried); a message the broker can never accept, a
+    /// serializer failure or a fatal client error is not (the item goes to the error path).
+    /// </summary>
+    /// <param name="exception">What the write threw.</param>
+    /// <returns>Whether to retry.</returns>
+    public override bool IsTransient(Exception exception) => exception switch
+    {
+        KafkaException { Error.IsFatal: true } => false,
+        KafkaException kafka => kafka.Error.Code is not (
+            ErrorCode.MsgSizeTooLarge or ErrorCode.InvalidMsg or ErrorCode.InvalidMsgSize
+            or ErrorCode.RecordListTooLarge or ErrorCode.InvalidRecord or ErrorCode.Local_InvalidArg
+            or ErrorCode.InvalidRequiredAcks or ErrorCode.TopicException),
+        _ => false,
+    };
+
+    /// <summary>Produces one message and waits for the broker's acknowledgement.</summary>
+    private protected async ValueTask ProduceAsync(Message<byte[]?, byte[]?> message, CancellationToken cancellationToken)
+    {
+        AddTraceContext(message);
+        await Producer.ProduceAsync(Topic, message, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Adds the W3C trace context of the current activity (the run's), so consumers can continue the trace.</summary>
+    private static void AddTraceContext(Message<byte[]?, byte[]?> message)
+    {
+        if (Activity.Current is not { } activity || activity.IdFormat != ActivityIdFormat.W3C)
+        {
+            return;
+        }
+
+        message.Headers ??= [];
+        if (!message.Headers.TryGetLastBytes("traceparent", out _))
+        {
+            message.Headers.Add("traceparent", Encoding.ASCII.GetBytes(activity.Id!));
+        }
+    }
+
+    private void OnClientError(string client, Error error, string bootstrapServers)
+    {
+        if (error.IsFatal)
+        {
+            KafkaLog.FatalClientError(Logger, client, error.Code, error.Reason);
+            _context.ReportFatalError(new KafkaException(error));
+            return;
+        }
+
+        var now = _context.TimeProvider.GetTimestamp();
+        var last = Interlocked.Read(ref _lastErrorLogged);
+        if (last == 0 || _context.TimeProvider.GetElapsedTime(last, now) >= s_errorLogInterval)
+        {
+            Interlocked.Exchange(ref _lastErrorLogged, now);
+            KafkaLog.ClientError(Logger, client, error.Code, error.Reason, bootstrapServers);
+        }
+    }
+}
