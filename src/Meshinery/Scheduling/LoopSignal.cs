@@ -13,7 +13,17 @@ internal sealed class LoopSignal : IDisposable
     {
         if (Volatile.Read(ref _pending) == 0 && Interlocked.CompareExchange(ref _pending, 1, 0) == 0)
         {
-            _semaphore.Release();
+            try
+            {
+                _semaphore.Release();
+            }
+            catch (ObjectDisposedException)
+            {
+                // The engine was disposed and the loop is gone, but late callers are expected: a step that ignored
+                // cancellation past the grace period hands its run back when it finally returns (on a worker or a
+                // thread-pool thread, where an exception would end the process), and sources may still announce items.
+                // Nothing waits any more, so there is nothing to wake.
+            }
         }
     }
 
