@@ -16,6 +16,7 @@ internal sealed class PollLoop : IDisposable
     private readonly Thread _thread;
     private readonly TaskCompletionSource _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _stopping;
+    private volatile bool _started;
 
     public PollLoop(Scheduler scheduler)
     {
@@ -27,7 +28,11 @@ internal sealed class PollLoop : IDisposable
 
     public Task Exited => _exited.Task;
 
-    public void Start() => _thread.UnsafeStart();
+    public void Start()
+    {
+        _started = true;
+        _thread.UnsafeStart();
+    }
 
     public void Wake() => _signal.Set();
 
@@ -35,6 +40,12 @@ internal sealed class PollLoop : IDisposable
     {
         _stopping = true;
         _signal.Set();
+        if (!_started)
+        {
+            // The engine's start failed before the loops ran (a source or sink did not start): no thread will ever
+            // report its exit, and stopping awaits it.
+            _exited.TrySetResult();
+        }
     }
 
     public void Dispose()

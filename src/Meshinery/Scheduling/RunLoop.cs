@@ -20,6 +20,7 @@ internal sealed class RunLoop : IDisposable
     private long _timerDueAt = long.MaxValue;
     private volatile bool _timerFired;
     private volatile bool _stopping;
+    private volatile bool _started;
 
     public RunLoop(Scheduler scheduler)
     {
@@ -39,7 +40,11 @@ internal sealed class RunLoop : IDisposable
 
     public Task Exited => _exited.Task;
 
-    public void Start() => _thread.UnsafeStart();
+    public void Start()
+    {
+        _started = true;
+        _thread.UnsafeStart();
+    }
 
     public void Enqueue(TaskRun run)
     {
@@ -54,6 +59,12 @@ internal sealed class RunLoop : IDisposable
     {
         _stopping = true;
         _signal.Set();
+        if (!_started)
+        {
+            // The engine's start failed before the loops ran (a source or sink did not start): no thread will ever
+            // report its exit, and stopping awaits it.
+            _exited.TrySetResult();
+        }
     }
 
     public void Dispose()
