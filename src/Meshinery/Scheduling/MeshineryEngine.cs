@@ -65,14 +65,15 @@ public sealed class MeshineryEngine : IAsyncDisposable
     /// <summary>Starts the sources, sinks, worker pools and both loops. Returns once the loops run.</summary>
     /// <param name="cancellationToken">Aborts the start.</param>
     /// <returns>A task that completes when the engine runs.</returns>
-    /// <exception cref="InvalidOperationException">The engine was started before.</exception>
+    /// <exception cref="InvalidOperationException">The engine was started or stopped before.</exception>
     public Task StartAsync(CancellationToken cancellationToken = default)
     {
         lock (_lifecycle)
         {
-            if (_start is not null)
+            // A stop before any start completes the engine for good: starting it then would run loops nothing stops.
+            if (_start is not null || _stop is not null)
             {
-                throw new InvalidOperationException("The Meshinery engine can be started only once.");
+                throw new InvalidOperationException("The Meshinery engine can be started only once, and not after it was stopped.");
             }
 
             _start = StartCoreAsync(cancellationToken);
