@@ -50,6 +50,9 @@ internal static partial class Log
     [LoggerMessage(15, LogLevel.Information, "Batch mode: every input is drained and nothing is in flight; stopping")]
     public static partial void BatchDrained(ILogger logger);
 
+    [LoggerMessage(17, LogLevel.Error, "Deciding whether the failure of step '{StepName}' is transient threw; it is treated as permanent")]
+    public static partial void TransientCheckFailed(ILogger logger, Exception exception, string stepName);
+
     [LoggerMessage(16, LogLevel.Error, "The {Loop} loop failed unexpectedly; the engine stops")]
     public static partial void LoopFailed(ILogger logger, Exception exception, string loop);
 }

@@ -20,8 +20,8 @@ public readonly struct ErrorDecision : IEquatable<ErrorDecision>
 
     /// <summary>
     /// Continue the run after the failed step with <paramref name="replacement"/> as the step's result. The value must
-    /// be of the failed step's output type, else the item goes to the error path. Not allowed for items that could not
-    /// be read, whose replacement must be of the task's input type.
+    /// be of the failed step's output type, else the item is dead-lettered. For an item that could not be read, the
+    /// replacement must be of the task's input type and the run starts at the first step.
     /// </summary>
     /// <param name="replacement">The replacement value.</param>
     /// <returns>The decision.</returns>

@@ -144,6 +144,10 @@ public sealed class MeshineryEngine : IAsyncDisposable
             ? task.GetStatistics()
             : throw new ArgumentException($"There is no task named '{taskName}'.", nameof(taskName));
 
+    /// <summary>Returns a snapshot of every task's counters.</summary>
+    /// <returns>The counters, in the order the tasks were added.</returns>
+    public IReadOnlyList<TaskStatistics> GetStatistics() => [.. _scheduler.Tasks.Select(t => t.GetStatistics())];
+
     /// <summary>Stops the engine (see <see cref="StopAsync"/>) and releases its threads and meter.</summary>
     /// <returns>A task that completes when the engine is stopped.</returns>
     public async ValueTask DisposeAsync()
@@ -207,8 +211,8 @@ public sealed class MeshineryEngine : IAsyncDisposable
             await sink.StartAsync(CreateContext(taskName), cancellationToken).ConfigureAwait(false);
         }
 
-        _scheduler.Start();
         Log.EngineStarted(_scheduler.Logger, _scheduler.Tasks.Count, _options.WorkerThreads);
+        _scheduler.Start();
     }
 
     private async Task StopCoreAsync(CancellationToken cancellationToken)
@@ -222,41 +226,61 @@ public sealed class MeshineryEngine : IAsyncDisposable
             // A failed start still stops what did start; the caller of StartAsync saw the error.
         }
 
-        Log.EngineStopping(_scheduler.Logger, _scheduler.InFlight);
-        _scheduler.PollLoop.Stop();
-        await _scheduler.PollLoop.Exited.ConfigureAwait(false);
-
-        if (!await WaitAsync(_scheduler.WhenDrained(), _options.DrainTimeout, cancellationToken).ConfigureAwait(false))
+        try
         {
-            Log.DrainTimedOut(_scheduler.Logger, _scheduler.InFlight, _options.DrainTimeout);
-            _scheduler.CancelRuns();
-            if (!await WaitAsync(_scheduler.WhenDrained(), _options.CancellationGracePeriod, CancellationToken.None).ConfigureAwait(false))
+            Log.EngineStopping(_scheduler.Logger, _scheduler.InFlight);
+            _scheduler.PollLoop.Stop();
+            await IgnoreFailureAsync(_scheduler.PollLoop.Exited).ConfigureAwait(false);
+
+            if (!await WaitAsync(_scheduler.WhenDrained(), _options.DrainTimeout, cancellationToken).ConfigureAwait(false))
             {
-                Log.RunsStuck(_scheduler.Logger, _scheduler.InFlight, _options.CancellationGracePeriod);
+                Log.DrainTimedOut(_scheduler.Logger, _scheduler.InFlight, _options.DrainTimeout);
+                _scheduler.CancelRuns();
+                if (!await WaitAsync(_scheduler.WhenDrained(), _options.CancellationGracePeriod, CancellationToken.None).ConfigureAwait(false))
+                {
+                    Log.RunsStuck(_scheduler.Logger, _scheduler.InFlight, _options.CancellationGracePeriod);
+                }
+            }
+
+            _scheduler.StopLoopsAndWorkers();
+            await IgnoreFailureAsync(_scheduler.RunLoop.Exited).ConfigureAwait(false);
+
+            foreach (var input in _scheduler.Tasks.SelectMany(t => t.Definition.Inputs))
+            {
+                await StopQuietlyAsync(input.Source.Name, ct => input.Source.StopAsync(ct), cancellationToken).ConfigureAwait(false);
+            }
+
+            foreach (var (sink, _) in DistinctSinks())
+            {
+                await StopQuietlyAsync(sink.Name, ct => sink.StopAsync(ct), cancellationToken).ConfigureAwait(false);
+            }
+
+            Log.EngineStopped(_scheduler.Logger);
+        }
+        finally
+        {
+            // Whatever happened above, whoever awaits Completion must learn that the engine stopped.
+            if (_fatalError is { } fatal)
+            {
+                _completion.TrySetException(fatal);
+            }
+            else
+            {
+                _completion.TrySetResult();
             }
         }
+    }
 
-        _scheduler.StopLoopsAndWorkers();
-        await _scheduler.RunLoop.Exited.ConfigureAwait(false);
-
-        foreach (var input in _scheduler.Tasks.SelectMany(t => t.Definition.Inputs))
+    /// <summary>Awaits a loop's exit; a loop that crashed has reported its error as fatal already.</summary>
+    private static async Task IgnoreFailureAsync(Task exited)
+    {
+        try
         {
-            await StopQuietlyAsync(input.Source.Name, ct => input.Source.StopAsync(ct), cancellationToken).ConfigureAwait(false);
+            await exited.ConfigureAwait(false);
         }
-
-        foreach (var (sink, _) in DistinctSinks())
+        catch (Exception)
         {
-            await StopQuietlyAsync(sink.Name, ct => sink.StopAsync(ct), cancellationToken).ConfigureAwait(false);
-        }
-
-        Log.EngineStopped(_scheduler.Logger);
-        if (_fatalError is { } fatal)
-        {
-            _completion.TrySetException(fatal);
-        }
-        else
-        {
-            _completion.TrySetResult();
+            // Reported through ReportFatalError by the loop itself.
         }
     }
 

@@ -119,7 +119,7 @@ internal sealed class RunLoop : IDisposable
                 }
                 else
                 {
-                    run.Task.Workers.Enqueue(run);
+                    run.Task.Workers.Enqueue(run, run.HasStarted);
                 }
 
                 break;
@@ -132,7 +132,7 @@ internal sealed class RunLoop : IDisposable
                 Acknowledge(run);
                 break;
             case RunPhase.DeadLetter:
-                run.Task.Workers.Enqueue(run);
+                run.Task.Workers.Enqueue(run, resumed: true);
                 break;
             case RunPhase.Done:
                 Acknowledge(run);
@@ -152,7 +152,7 @@ internal sealed class RunLoop : IDisposable
             return;
         }
 
-        if (step.IsTransientFailure(error))
+        if (IsTransient(step, error))
         {
             // Outputs: retried for as long as the engine runs; the run keeps its slot, so a long outage stops polling.
             var delay = _scheduler.Options.Backoff(run.Attempt);
@@ -182,6 +182,20 @@ internal sealed class RunLoop : IDisposable
             run.TaskName, step.Name, run.ItemAsObject, error, run.Attempt, run.Position, run.Raw, _scheduler.TimeProvider.GetUtcNow());
         run.Phase = run.Task.Definition.ErrorHandler is null ? RunPhase.DeadLetter : RunPhase.HandleError;
         Dispatch(run);
+    }
+
+    private bool IsTransient(Step step, Exception error)
+    {
+        try
+        {
+            return step.IsTransientFailure(error);
+        }
+        catch (Exception classifierError)
+        {
+            // A sink's classifier that throws must not take the run loop down: treat the failure as permanent.
+            Log.TransientCheckFailed(_scheduler.Logger, classifierError, step.Name);
+            return false;
+        }
     }
 
     private static bool ShouldRetry(RetryOptions retry, Exception error)

@@ -30,7 +30,7 @@ internal enum RunPhase
 /// </summary>
 internal sealed class TaskRun : IWorkItem
 {
-    private static readonly ContextCallback s_executeInContext = static state => ((TaskRun)state!).ExecuteInContext();
+    private static readonly ContextCallback s_executePhase = static state => ((TaskRun)state!).ExecutePhase();
     private readonly Action _onPendingCompleted;
     private Task? _pending;
     private long _stepStartedAt;
@@ -108,6 +108,7 @@ internal sealed class TaskRun : IWorkItem
         Acknowledger = acknowledger;
         Raw = raw;
         InjectCompletion = injectCompletion;
+        HasStarted = false;
         _finished = 0;
     }
 
@@ -206,17 +207,33 @@ internal sealed class TaskRun : IWorkItem
     /// <summary>Guards the exactly-once acknowledgement.</summary>
     public bool TryMarkFinished() => Interlocked.Exchange(ref _finished, 1) == 0;
 
-    /// <summary>Executes the run's current phase on a worker thread, in the run's execution context.</summary>
+    /// <summary>
+    /// Executes the run's current phase on a worker thread. Steps that complete synchronously run back to back on this
+    /// worker (handing the run to the run loop between them would cost two queue hops and a context switch per step and
+    /// change nothing); the run goes back to the run loop when it ends, fails, or awaits. Each step runs in its own
+    /// <see cref="ExecutionContext.Run"/> of the run's context, so AsyncLocal values a step sets never leak into the next.
+    /// </summary>
     public void Execute()
     {
-        if (ExecutionContext is null)
+        HasStarted = true;
+        do
         {
-            ExecuteInContext();
+            if (CancellationToken.IsCancellationRequested)
+            {
+                Finish(RunOutcome.Abandoned);
+                break;
+            }
+
+            if (ExecutionContext is null)
+            {
+                ExecutePhase();
+            }
+            else
+            {
+                ExecutionContext.Run(ExecutionContext, s_executePhase, this);
+            }
         }
-        else
-        {
-            ExecutionContext.Run(ExecutionContext, s_executeInContext, this);
-        }
+        while (Phase == RunPhase.Step && !IsAtEnd && _pending is null);
 
         if (_pending is { } pending)
         {
@@ -228,6 +245,9 @@ internal sealed class TaskRun : IWorkItem
             Scheduler.RunLoop.Enqueue(this);
         }
     }
+
+    /// <summary>Whether a worker has executed the run before (resumed runs go ahead of fresh ones).</summary>
+    public bool HasStarted { get; private set; }
 
     private void SetItem<T>(T value)
     {
@@ -245,7 +265,7 @@ internal sealed class TaskRun : IWorkItem
         }
     }
 
-    private void ExecuteInContext()
+    private void ExecutePhase()
     {
         switch (Phase)
         {
@@ -254,21 +274,10 @@ internal sealed class TaskRun : IWorkItem
                 break;
             case RunPhase.DeadLetter:
                 RunStep(Task.DeadLetterStep!);
-                return;
-        }
-
-        // Steps that complete synchronously run back to back on this worker: handing the run to the run loop between
-        // them would cost two queue hops and a context switch per step and change nothing. The run goes back to the
-        // run loop when it ends, fails, or awaits.
-        while (Phase == RunPhase.Step && !IsAtEnd && _pending is null)
-        {
-            if (CancellationToken.IsCancellationRequested)
-            {
-                Finish(RunOutcome.Abandoned);
-                return;
-            }
-
-            RunStep(CurrentStep);
+                break;
+            default:
+                RunStep(CurrentStep);
+                break;
         }
     }
 

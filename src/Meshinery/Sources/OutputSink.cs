@@ -24,12 +24,14 @@ public abstract class OutputSink
     public virtual ValueTask StopAsync(CancellationToken cancellationToken) => default;
 
     /// <summary>
-    /// Whether a write that threw <paramref name="exception"/> may succeed when tried again. Transient failures are
-    /// retried with backoff for as long as the engine runs; others send the item to the task's error path.
+    /// Whether a write that threw <paramref name="exception"/> failed because of an outage that will pass (a broker
+    /// down). Transient failures are retried with backoff (<see cref="MeshineryOptions.ErrorBackoff"/>) for as long as
+    /// the engine runs, holding the run's in-flight slot; others are handled like a failed step: the task's retries,
+    /// then its error handler or dead-letter output.
     /// </summary>
     /// <param name="exception">What the write threw.</param>
-    /// <returns><see langword="true"/> (the default) when the write should be retried.</returns>
-    public virtual bool IsTransient(Exception exception) => true;
+    /// <returns><see langword="false"/> by default; sinks that can tell an outage apart override it.</returns>
+    public virtual bool IsTransient(Exception exception) => false;
 }
 
 /// <summary>
