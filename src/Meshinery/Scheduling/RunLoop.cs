@@ -178,8 +178,10 @@ internal sealed class RunLoop : IDisposable
             return;
         }
 
+        // An unreadable item has no value: its slot holds default(T), which for a value type would pass for a real 0.
+        var item = step is ReadFailureStep ? null : run.ItemAsObject;
         run.Failure = new ProcessingFailure(
-            run.TaskName, step.Name, run.ItemAsObject, error, run.Attempt, run.Position, run.Raw, _scheduler.TimeProvider.GetUtcNow());
+            run.TaskName, step.Name, item, error, run.Attempt, run.Position, run.Raw, _scheduler.TimeProvider.GetUtcNow());
         run.Phase = run.Task.Definition.ErrorHandler is null ? RunPhase.DeadLetter : RunPhase.HandleError;
         Dispatch(run);
     }
