@@ -1,0 +1,34 @@
+using Meshinery;
+
+namespace OrderEnrichment;
+
+/// <summary>
+/// Wraps an output and reports every write the broker acknowledged (the engine awaits the same write, so a run is
+/// acknowledged only after this has been called for it).
+/// </summary>
+internal sealed class ObservedOutput<T>(OutputSink<T> inner, Action<T> written) : OutputSink<T>(inner.Name)
+{
+    public override ValueTask StartAsync(SourceContext context, CancellationToken cancellationToken) => inner.StartAsync(context, cancellationToken);
+
+    public override ValueTask StopAsync(CancellationToken cancellationToken) => inner.StopAsync(cancellationToken);
+
+    public override bool IsTransient(Exception exception) => inner.IsTransient(exception);
+
+    public override ValueTask WriteAsync(T item, CancellationToken cancellationToken)
+    {
+        var write = inner.WriteAsync(item, cancellationToken);
+        if (write.IsCompletedSuccessfully)
+        {
+            written(item);
+            return default;
+        }
+
+        return AwaitAsync(write, item);
+    }
+
+    private async ValueTask AwaitAsync(ValueTask write, T item)
+    {
+        await write.ConfigureAwait(false);
+        written(item);
+    }
+}
