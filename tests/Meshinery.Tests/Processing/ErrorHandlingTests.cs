@@ -76,6 +76,7 @@ public class ErrorHandlingTests
         await harness.StartAsync();
         await input.WaitForAcknowledgementsAsync(3);
 
+        await harness.StopAsync(); // counters are updated just after the acknowledgement; stopping waits for them
         output.Items.Should().BeEquivalentTo([1, 3]);
         input.OutcomeAt(1).Should().Be(RunOutcome.Dropped);
         harness.Engine.GetStatistics("drop").Dropped.Should().Be(1);
@@ -102,6 +103,7 @@ public class ErrorHandlingTests
         letter.Exception.Should().BeOfType<FormatException>();
         input.OutcomeAt(1).Should().Be(RunOutcome.Failed);
         input.OutcomeAt(0).Should().Be(RunOutcome.Completed);
+        await harness.StopAsync(); // counters are updated just after the acknowledgement; stopping waits for them
         harness.Engine.GetStatistics("dead-letter").Failed.Should().Be(1);
     }
 

@@ -24,6 +24,7 @@ public class StatisticsTests
         await time.WaitForTimerAsync(TimeSpan.FromSeconds(1));
         time.Advance(TimeSpan.FromSeconds(1));
         await input.WaitForAcknowledgementsAsync(10);
+        await harness.StopAsync(); // counters are updated just after the acknowledgement; stopping waits for them
 
         var statistics = harness.Engine.GetStatistics("stats");
         statistics.Should().Be(new TaskStatistics("stats", Started: 10, Completed: 8, Failed: 1, Dropped: 1, Abandoned: 0, Retried: 2, InFlight: 0));
