@@ -79,16 +79,34 @@ public class HostedServiceTests
         (await start.Should().ThrowAsync<OptionsValidationException>()).Which.Message.Should().Contain("WorkerThreads");
     }
 
-    [Fact]
-    public async Task Host_InvalidTask_StartFailsNamingTaskAndSetting()
+    public static TheoryData<string, string, Action<MeshineryBuilder>> InvalidTasks => new()
     {
-        using var host = BuildHost(mesh => mesh.AddTask<int>("no-input", task => task.Process(i => i)));
+        { "Bad Name", "Name", mesh => mesh.AddTask<int>("Bad Name", task => task.ReadFrom(new ScriptedInput<int>())) },
+        { "twin", "Name", mesh => mesh
+            .AddTask<int>("twin", task => task.ReadFrom(new ScriptedInput<int>()))
+            .AddTask<int>("twin", task => task.ReadFrom(new ScriptedInput<int>())) },
+        { "no-input", "ReadFrom", mesh => mesh.AddTask<int>("no-input", task => task.Process(i => i)) },
+        { "no-slots", "MaxInFlight", mesh => mesh.AddTask<int>("no-slots", task => task.ReadFrom(new ScriptedInput<int>()).WithMaxInFlight(0)) },
+        { "negative-retry", "Retry.Delay", mesh => mesh.AddTask<int>("negative-retry", task => task
+            .ReadFrom(new ScriptedInput<int>())
+            .WithRetry(3, TimeSpan.FromSeconds(-1))) },
+        { "reserved", "Data", mesh => mesh.AddTask<int>("reserved", task => task
+            .ReadFrom(new ScriptedInput<int>())
+            .WithData("meshinery.custom", "x")) },
+    };
+
+    [Theory]
+    [MemberData(nameof(InvalidTasks))]
+    public async Task Host_InvalidTask_StartFailsNamingTaskAndSetting(string taskName, string setting, Action<MeshineryBuilder> configure)
+    {
+        using var host = BuildHost(configure);
 
         var start = () => host.StartAsync();
 
         var error = (await start.Should().ThrowAsync<MeshineryConfigurationException>()).Which;
-        error.TaskName.Should().Be("no-input");
-        error.Setting.Should().Be("ReadFrom");
+        error.TaskName.Should().Be(taskName);
+        error.Setting.Should().Be(setting);
+        error.Message.Should().Contain($"task '{taskName}', setting {setting}");
     }
 
     [Fact]

@@ -137,4 +137,46 @@ public class BackPressureTests
         input.Violations.Should().BeEmpty();
         input.Outcomes.Should().HaveCount(1_000);
     }
+
+    [Fact]
+    public async Task Engine_EngineWideLimitFull_FreedSlotsWakeThePollLoop()
+    {
+        var input = new ScriptedInput<int> { Bound = 32 };
+        input.Add(Enumerable.Range(0, 1_000));
+        await using var harness = EngineHarness.Create(
+            mesh => mesh.AddTask<int>("global-refill", task => task
+                .ReadFrom(input)
+                .Process(async (i, ct) =>
+                {
+                    await Task.Yield();
+                    return i;
+                })),
+            options =>
+            {
+                options.MaxInFlight = 32; // the engine-wide limit binds, not the task's (256)
+                options.IdlePollInterval = TimeSpan.FromHours(1); // only wake-ups can refill
+            });
+
+        await harness.StartAsync();
+        await input.WaitForAcknowledgementsAsync(1_000);
+
+        input.Violations.Should().BeEmpty();
+        input.MaxOutstanding.Should().BeLessThanOrEqualTo(32);
+    }
+
+    [Fact]
+    public async Task Poll_ManyFreeSlots_AsksForAtMost1024ItemsAtOnce()
+    {
+        var input = new ScriptedInput<int>();
+        input.Add(Enumerable.Range(0, 3_000));
+        await using var harness = EngineHarness.Create(mesh => mesh.AddTask<int>("big-batches", task => task
+            .ReadFrom(input)
+            .WithMaxInFlight(5_000)));
+
+        await harness.StartAsync();
+        await input.WaitForAcknowledgementsAsync(3_000);
+
+        input.RequestedSizes[0].Should().Be(1_024);
+        input.RequestedSizes.Should().OnlyContain(size => size <= 1_024);
+    }
 }

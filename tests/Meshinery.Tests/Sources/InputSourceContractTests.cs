@@ -101,7 +101,11 @@ public abstract class InputSourceContractTests
         var output = new InMemoryOutput<int>();
         await using var harness = EngineHarness.Create(
             mesh => mesh.AddTask<int>("batch", task => task.ReadFrom(source).WriteTo(output)),
-            options => options.StopWhenDrained = true);
+            options =>
+            {
+                options.StopWhenDrained = true;
+                options.IdlePollInterval = TimeSpan.FromHours(1); // the source's and the last run's wake-ups end the batch
+            });
         await harness.StartAsync();
 
         for (var i = 0; i < 300; i++)
