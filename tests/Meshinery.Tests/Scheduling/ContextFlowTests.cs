@@ -143,6 +143,32 @@ public class ContextFlowTests
     }
 
     [Fact]
+    public async Task Steps_AsyncLocalSetByAStep_IsNotSeenByTheNextStepOfTheSameRun()
+    {
+        var marker = new AsyncLocal<int?>();
+        var seenByNext = new ConcurrentBag<int?>();
+        var input = new ScriptedInput<int>();
+        input.Add(Enumerable.Range(0, 20));
+        await using var harness = EngineHarness.Create(mesh => mesh.AddTask<int>("step-isolation", task => task
+            .ReadFrom(input)
+            .Process(i =>
+            {
+                marker.Value = i;
+                return i;
+            })
+            .Process(i =>
+            {
+                seenByNext.Add(marker.Value); // runs right after, on the same worker
+                return i;
+            })));
+
+        await harness.StartAsync();
+        await input.WaitForAcknowledgementsAsync(20);
+
+        seenByNext.Should().HaveCount(20).And.OnlyContain(v => v == null, "each step runs in its own copy of the run's context");
+    }
+
+    [Fact]
     public async Task SetLogProperty_InAStep_AppearsInTheScopeOfLaterStepsLogs()
     {
         var input = new ScriptedInput<int>();

@@ -128,4 +128,41 @@ public class ParallelismTests
         free.Outcomes.Values.Should().OnlyContain(o => o == RunOutcome.Completed);
         stuck.Outcomes.Values.Should().OnlyContain(o => o == RunOutcome.Completed);
     }
+
+    [Fact]
+    public async Task Engine_RunResumedAfterAnAwait_GoesAheadOfFreshRuns()
+    {
+        // One worker, many fresh runs queued behind a blocking first step: a run coming back from its await must not
+        // wait for all of them (finishing started work first keeps latency low and slots turning over).
+        const int count = 50;
+        var input = new ScriptedInput<int>();
+        input.Add(Enumerable.Range(0, count));
+        var order = new ConcurrentQueue<(string Step, int Item)>();
+        await using var harness = EngineHarness.Create(
+            mesh => mesh.AddTask<int>("resumed-first", task => task
+                .ReadFrom(input)
+                .Process(i =>
+                {
+                    order.Enqueue(("first", i));
+                    Thread.Sleep(5); // blocking work
+                    return i;
+                })
+                .Process(async (i, ct) =>
+                {
+                    await Task.Yield();
+                    return i;
+                })
+                .Process(i =>
+                {
+                    order.Enqueue(("last", i));
+                    return i;
+                })),
+            options => options.WorkerThreads = 1);
+
+        await harness.StartAsync();
+        await input.WaitForAcknowledgementsAsync(count);
+
+        var sequence = order.ToList();
+        sequence.IndexOf(("last", 0)).Should().BeLessThan(sequence.IndexOf(("first", count - 1)), "the resumed run 0 is not queued behind every fresh run");
+    }
 }

@@ -78,4 +78,25 @@ public class StatisticsTests
 
         harness.Engine.TaskNames.Should().BeEquivalentTo(["first", "second"]);
     }
+
+    [Fact]
+    public async Task GetStatistics_AllTasks_ReturnsEachInTheOrderAdded()
+    {
+        var first = new ScriptedInput<int>("first");
+        var second = new ScriptedInput<int>("second");
+        first.Add(1, 2);
+        second.Add(3);
+        await using var harness = EngineHarness.Create(mesh => mesh
+            .AddTask<int>("zeta", task => task.ReadFrom(first))
+            .AddTask<int>("alpha", task => task.ReadFrom(second)));
+
+        await harness.StartAsync();
+        await first.WaitForAcknowledgementsAsync(2);
+        await second.WaitForAcknowledgementsAsync(1);
+        await harness.StopAsync();
+
+        harness.Engine.GetStatistics().Should().Equal(
+            new TaskStatistics("zeta", 2, 2, 0, 0, 0, 0, 0),
+            new TaskStatistics("alpha", 1, 1, 0, 0, 0, 0, 0));
+    }
 }
