@@ -53,6 +53,7 @@ public sealed class KafkaInput<T> : InputSource<T>
     private int _assigned;
     private int _paused;
     private long _pauses;
+    private long _read;
 
     /// <summary>Creates an input reading one topic.</summary>
     /// <param name="topic">The topic.</param>
@@ -92,6 +93,9 @@ public sealed class KafkaInput<T> : InputSource<T>
 
     /// <summary>How many times a partition was paused by back-pressure.</summary>
     public long Pauses => Interlocked.Read(ref _pauses);
+
+    /// <summary>Messages read from Kafka so far (a message read again after a rebalance counts again).</summary>
+    public long MessagesRead => Interlocked.Read(ref _read);
 
     /// <summary>The offsets this input committed last, per partition (the next offset to read).</summary>
     public IReadOnlyDictionary<TopicPartition, long> CommittedOffsets => new Dictionary<TopicPartition, long>(_committed);
@@ -309,6 +313,8 @@ public sealed class KafkaInput<T> : InputSource<T>
 
             items.Add((partition, Deserialize(result, partition)));
         }
+
+        Interlocked.Add(ref _read, items.Count);
 
         if (_delivery == KafkaDelivery.AtMostOnce)
         {

@@ -39,10 +39,12 @@ public sealed class KafkaOptions
     /// <summary>
     /// Messages of one partition held at most between the oldest unfinished one and the newest read (buffered, in
     /// flight, or finished but not yet committable). A partition at the limit is paused until half of it is committable;
-    /// other partitions go on. This bounds memory and the duplicates a crash can cause. Default: 1,000.
+    /// other partitions go on. This bounds memory and the duplicates a crash can cause. Keep it well above what one
+    /// partition processes in a second: librdkafka needs about that long to fetch again after a resume, and the half
+    /// left when resuming must last until then. Default: 10,000.
     /// </summary>
-    [Range(1, 1_000_000)]
-    public int MaxPendingPerPartition { get; set; } = 1_000;
+    [Range(1, 10_000_000)]
+    public int MaxPendingPerPartition { get; set; } = 10_000;
 
     /// <summary>
     /// Extra librdkafka consumer settings, applied before the ones Meshinery needs (group, offsets are committed by

@@ -1,0 +1,73 @@
+using Meshinery.Kafka.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Meshinery.Kafka.Tests.Consuming;
+
+[Collection(KafkaTests.Name)]
+public class KafkaConfigurationTests(KafkaFixture kafka)
+{
+    [Fact]
+    public async Task StartAsync_InputWithoutGroupId_FailsNamingGroupId()
+    {
+        var services = new ServiceCollection();
+        services.AddMeshinery(mesh => mesh
+            .UseKafka(options => options.BootstrapServers = kafka.BootstrapServers)
+            .AddTask<Order>("no-group", task => task.ReadFrom(new KafkaInput<Order>("orders"))));
+        await using var provider = services.BuildServiceProvider();
+
+        var start = () => provider.GetRequiredService<MeshineryEngine>().StartAsync();
+
+        (await start.Should().ThrowAsync<MeshineryConfigurationException>())
+            .Which.Setting.Should().Be("GroupId");
+    }
+
+    [Fact]
+    public async Task StartAsync_NoBootstrapServersAnywhere_FailsNamingBootstrapServers()
+    {
+        var services = new ServiceCollection();
+        services.AddMeshinery(mesh => mesh
+            .AddTask<Order>("no-servers", task => task.ReadFrom(new KafkaInput<Order>("orders", o => o.GroupId = "g"))));
+        await using var provider = services.BuildServiceProvider();
+
+        var start = () => provider.GetRequiredService<MeshineryEngine>().StartAsync();
+
+        var error = (await start.Should().ThrowAsync<MeshineryConfigurationException>()).Which;
+        error.Setting.Should().Be("BootstrapServers");
+        error.TaskName.Should().Be("no-servers");
+    }
+
+    [Fact]
+    public async Task HostStart_UseKafkaWithEmptyBootstrapServers_FailsNamingTheSetting()
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.AddMeshinery(mesh => mesh
+            .UseKafka(options => options.BootstrapServers = " ")
+            .AddTask<Order>("t", task => task.ReadFrom(new InMemoryInput<Order>())));
+        using var host = builder.Build();
+
+        var start = () => host.StartAsync();
+
+        (await start.Should().ThrowAsync<OptionsValidationException>())
+            .Which.Message.Should().Contain(nameof(KafkaOptions.BootstrapServers));
+    }
+
+    [Fact]
+    public async Task StartAsync_UnknownLibrdkafkaSetting_FailsWithTheSettingsName()
+    {
+        var services = new ServiceCollection();
+        services.AddMeshinery(mesh => mesh
+            .UseKafka(options =>
+            {
+                options.BootstrapServers = kafka.BootstrapServers;
+                options.ConsumerConfig["no.such.setting"] = "1";
+            })
+            .AddTask<Order>("bad-setting", task => task.ReadFrom(new KafkaInput<Order>("orders", o => o.GroupId = "g"))));
+        await using var provider = services.BuildServiceProvider();
+
+        var start = () => provider.GetRequiredService<MeshineryEngine>().StartAsync();
+
+        (await start.Should().ThrowAsync<Exception>()).Which.Message.Should().Contain("no.such.setting");
+    }
+}
