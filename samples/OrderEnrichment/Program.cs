@@ -87,7 +87,7 @@ static async Task<int> RunAsync(SampleSettings settings)
         CultureInfo.InvariantCulture,
         $"enriching {settings.InputTopic} -> {settings.OutputTopic} (dead letters: {settings.DeadLetterTopic}) as group {settings.GroupId}: " +
         $"latency {settings.Latency.TotalMilliseconds:N0} ms blocking + {settings.AsyncLatency.TotalMilliseconds:N0} ms async, " +
-        $"{settings.MaxInFlight} in flight on {settings.MaxInFlight} worker threads"));
+        $"{settings.MaxInFlight} in flight on {settings.WorkerThreads ?? settings.MaxInFlight} worker threads"));
 
     var observations = new Observations();
     var instance = string.Create(CultureInfo.InvariantCulture, $"order-enrichment/{Environment.ProcessId}");
@@ -103,7 +103,7 @@ static async Task<int> RunAsync(SampleSettings settings)
         .Configure(options =>
         {
             // A blocking step holds its worker thread for the whole call: one thread per message we want in flight.
-            options.WorkerThreads = settings.MaxInFlight;
+            options.WorkerThreads = settings.WorkerThreads ?? settings.MaxInFlight;
             options.MaxInFlight = Math.Max(options.MaxInFlight, settings.MaxInFlight);
         })
         .UseKafka(kafka =>
@@ -118,6 +118,11 @@ static async Task<int> RunAsync(SampleSettings settings)
             if (settings.MaxPendingPerPartition is { } maxPending)
             {
                 kafka.MaxPendingPerPartition = maxPending;
+            }
+
+            if (settings.LingerMs is { } linger)
+            {
+                kafka.ProducerConfig["linger.ms"] = linger.ToString(CultureInfo.InvariantCulture);
             }
 
             // A restarted instance gets its partitions back once the group has given up on the old one.

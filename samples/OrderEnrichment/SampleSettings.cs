@@ -22,12 +22,15 @@ internal sealed record SampleSettings
           --group-id NAME                (order-enrichment)
           --partitions N                 partitions of the topics this program creates (8)
           --latency-ms N                 the blocking call's latency; the async call takes a fifth of it (50)
-          --max-in-flight N              messages in flight at once; also the number of worker threads (200)
+          --max-in-flight N              messages in flight at once (200)
+          --worker-threads N             threads the blocking call can run on (default: --max-in-flight, so that every
+                                         message in flight can block at once)
           --exit-when-idle SECONDS       after the first partition assignment, stop once no message has arrived for that
                                          long and nothing is in flight; the final offsets are committed, then it exits
           --commit-interval-ms N         how often offsets are committed (the library's default: 5000)
           --max-pending-per-partition N  the library's per-partition back-pressure limit (its default: 1000)
           --session-timeout-ms N         the consumer group session timeout (10000)
+          --linger-ms N                  the output producers' linger.ms: how long a write waits to be batched (the library's default: 5)
           --profile                      also report where each message spends its time (per-step durations)
           --verbose                      Meshinery's debug logs (partition pauses and resumes, ...)
           -h, --help                     this text
@@ -71,6 +74,9 @@ internal sealed record SampleSettings
 
     public int MaxInFlight { get; init; } = 200;
 
+    /// <summary>Worker threads; <see langword="null"/>: as many as <see cref="MaxInFlight"/>.</summary>
+    public int? WorkerThreads { get; init; }
+
     public TimeSpan? ExitWhenIdle { get; init; }
 
     public TimeSpan? CommitInterval { get; init; }
@@ -78,6 +84,8 @@ internal sealed record SampleSettings
     public int? MaxPendingPerPartition { get; init; }
 
     public TimeSpan SessionTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    public int? LingerMs { get; init; }
 
     public bool Profile { get; init; }
 
@@ -156,8 +164,8 @@ internal sealed record SampleSettings
 
     private static bool IsKnown(string name) => name is
         "--bootstrap-servers" or "--seed" or "--seed-invalid" or "--input-topic" or "--output-topic" or "--dead-letter-topic"
-        or "--group-id" or "--partitions" or "--latency-ms" or "--max-in-flight" or "--exit-when-idle"
-        or "--commit-interval-ms" or "--max-pending-per-partition" or "--session-timeout-ms";
+        or "--group-id" or "--partitions" or "--latency-ms" or "--max-in-flight" or "--worker-threads" or "--exit-when-idle"
+        or "--commit-interval-ms" or "--max-pending-per-partition" or "--session-timeout-ms" or "--linger-ms";
 
     private static bool TryApply(SampleSettings current, string name, string value, out SampleSettings updated, out string? problem)
     {
@@ -213,9 +221,10 @@ internal sealed record SampleSettings
             "--seed" or "--seed-invalid" => (0, 100_000_000),
             "--partitions" => (1, 10_000),
             "--latency-ms" => (0, 60_000),
-            "--max-in-flight" => (1, 10_000),
+            "--max-in-flight" or "--worker-threads" => (1, 10_000),
             "--commit-interval-ms" => (10, 3_600_000),
             "--max-pending-per-partition" => (1, 1_000_000),
+            "--linger-ms" => (0, 900_000),
             _ => (1_000, 3_600_000), // --session-timeout-ms
         };
         if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var number) || number < min || number > max)
@@ -231,8 +240,10 @@ internal sealed record SampleSettings
             "--partitions" => current with { Partitions = number },
             "--latency-ms" => current with { Latency = TimeSpan.FromMilliseconds(number) },
             "--max-in-flight" => current with { MaxInFlight = number },
+            "--worker-threads" => current with { WorkerThreads = number },
             "--commit-interval-ms" => current with { CommitInterval = TimeSpan.FromMilliseconds(number) },
             "--max-pending-per-partition" => current with { MaxPendingPerPartition = number },
+            "--linger-ms" => current with { LingerMs = number },
             _ => current with { SessionTimeout = TimeSpan.FromMilliseconds(number) },
         };
         return true;

@@ -36,15 +36,20 @@ internal static class Summary
 
         if (settings.Latency > TimeSpan.Zero)
         {
-            // Little's law: with N messages in flight, each holding its slot for W seconds, at most N / W get through per
-            // second. Counting only the blocking call, W is the latency; each message also holds its slot during the async
-            // call and until the broker acknowledged its output, so this pipeline's own bound is lower.
-            var blockingBound = settings.MaxInFlight / settings.Latency.TotalSeconds;
-            var pipelineBound = settings.MaxInFlight / (settings.Latency + settings.AsyncLatency).TotalSeconds;
+            // Little's law: with N messages blocking at once for W seconds each, at most N / W get through per second.
+            // Each message also holds its in-flight slot during the async call (and until the broker acknowledged its
+            // output), so with as many slots as workers the slots are the tighter limit.
+            var workers = settings.WorkerThreads ?? settings.MaxInFlight;
+            var blocking = Math.Min(workers, settings.MaxInFlight);
+            var blockingBound = blocking / settings.Latency.TotalSeconds;
+            var workerBound = workers / settings.Latency.TotalSeconds;
+            var slotBound = settings.MaxInFlight / (settings.Latency + settings.AsyncLatency).TotalSeconds;
+            var pipelineBound = Math.Min(workerBound, slotBound);
             yield return string.Create(
                 CultureInfo.InvariantCulture,
-                $"Little's law: {settings.MaxInFlight} in flight / {settings.Latency.TotalMilliseconds:N0} ms blocking = {blockingBound:N0} msgs/s ({throughput / blockingBound:P0} reached); " +
-                $"with the {settings.AsyncLatency.TotalMilliseconds:N0} ms async call also holding the slot: {settings.MaxInFlight} / {(settings.Latency + settings.AsyncLatency).TotalMilliseconds:N0} ms = {pipelineBound:N0} msgs/s ({throughput / pipelineBound:P0} reached)");
+                $"Little's law: {blocking} blocking at once / {settings.Latency.TotalMilliseconds:N0} ms = {blockingBound:N0} msgs/s ({throughput / blockingBound:P0} reached); " +
+                $"this pipeline: min({workers} workers / {settings.Latency.TotalMilliseconds:N0} ms, {settings.MaxInFlight} slots / " +
+                $"{(settings.Latency + settings.AsyncLatency).TotalMilliseconds:N0} ms blocking + async) = {pipelineBound:N0} msgs/s ({throughput / pipelineBound:P0} reached)");
         }
 
         // Measured: L (average in flight) = throughput × W (average time a message held its slot).
