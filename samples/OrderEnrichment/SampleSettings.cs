@@ -27,8 +27,8 @@ internal sealed record SampleSettings
                                          message in flight can block at once)
           --exit-when-idle SECONDS       after the first partition assignment, stop once no message has arrived for that
                                          long and nothing is in flight; the final offsets are committed, then it exits
-          --commit-interval-ms N         how often offsets are committed (the library's default: 5000)
-          --max-pending-per-partition N  the library's per-partition back-pressure limit (its default: 1000)
+          --commit-interval-ms N         how often offsets are committed (the library's default: 5 s)
+          --max-pending-per-partition N  the library's per-partition back-pressure limit (its default)
           --session-timeout-ms N         the consumer group session timeout (10000)
           --linger-ms N                  the output producers' linger.ms: how long a write waits to be batched (the library's default: 5)
           --profile                      also report where each message spends its time (per-step durations)
@@ -223,7 +223,7 @@ internal sealed record SampleSettings
             "--latency-ms" => (0, 60_000),
             "--max-in-flight" or "--worker-threads" => (1, 10_000),
             "--commit-interval-ms" => (10, 3_600_000),
-            "--max-pending-per-partition" => (1, 1_000_000),
+            "--max-pending-per-partition" => (1, 10_000_000),
             "--linger-ms" => (0, 900_000),
             _ => (1_000, 3_600_000), // --session-timeout-ms
         };
