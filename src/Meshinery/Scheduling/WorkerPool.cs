@@ -17,6 +17,7 @@ internal sealed class WorkerPool : IDisposable
     private readonly SemaphoreSlim _wakeUp = new(0);
     private readonly Thread[] _threads;
     private int _idle;
+    private int _searching;
     private volatile bool _stopping;
 
     public WorkerPool(string name, int threads)
@@ -50,10 +51,12 @@ internal sealed class WorkerPool : IDisposable
     {
         (resumed ? _resumed : _queue).Enqueue(item);
 
-        // A worker announces itself idle before its last look at the queue, so this check never misses a sleeper.
-        if (Volatile.Read(ref _idle) > 0)
+        // Wake a sleeping worker only when no worker is awake looking for work: with hundreds of idle threads, waking
+        // one per item would cost a context switch per item. A worker that takes an item while more are queued wakes
+        // the next one, so a burst still fans out to as many threads as it needs (blocking steps).
+        if (Volatile.Read(ref _searching) == 0)
         {
-            _wakeUp.Release();
+            WakeOne();
         }
     }
 
@@ -68,29 +71,73 @@ internal sealed class WorkerPool : IDisposable
 
     private void Work()
     {
+        Interlocked.Increment(ref _searching);
         while (true)
         {
-            if (_resumed.TryDequeue(out var item) || _queue.TryDequeue(out item))
+            if (TryTake(out var item))
             {
+                // This worker stops searching; if it was the last searcher and work remains, hand that work to another.
+                if (Interlocked.Decrement(ref _searching) == 0 && HasWork)
+                {
+                    WakeOne();
+                }
+
                 item.Execute();
+                Interlocked.Increment(ref _searching);
+                continue;
+            }
+
+            // Only a lone searcher spins: others sleep at once, so idle spinning costs one thread at most.
+            if (Volatile.Read(ref _searching) == 1 && SpinForWork())
+            {
                 continue;
             }
 
             if (_stopping)
             {
+                Interlocked.Decrement(ref _searching);
                 return;
             }
 
+            // Announce idleness before the last look at the queues, so an enqueue racing with it either sees a searcher
+            // or an idle worker to wake: a wake-up is never lost.
+            Interlocked.Decrement(ref _searching);
             Interlocked.Increment(ref _idle);
-            if (_resumed.TryDequeue(out item) || _queue.TryDequeue(out item))
+            if (!HasWork)
             {
-                Interlocked.Decrement(ref _idle);
-                item.Execute();
-                continue;
+                _wakeUp.Wait();
             }
 
-            _wakeUp.Wait();
             Interlocked.Decrement(ref _idle);
+            Interlocked.Increment(ref _searching);
+        }
+    }
+
+    private bool HasWork => !_resumed.IsEmpty || !_queue.IsEmpty;
+
+    private bool TryTake([System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out IWorkItem item) =>
+        _resumed.TryDequeue(out item) || _queue.TryDequeue(out item);
+
+    /// <summary>Looks for work a few microseconds before sleeping: the next item often arrives within that time.</summary>
+    private bool SpinForWork()
+    {
+        for (var i = 0; i < 20; i++)
+        {
+            Thread.SpinWait(20);
+            if (HasWork)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private void WakeOne()
+    {
+        if (Volatile.Read(ref _idle) > 0)
+        {
+            _wakeUp.Release();
         }
     }
 
