@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text;
 using System.Globalization;
 using Confluent.Kafka;
 using Microsoft.Extensions.DependencyInjection;
@@ -357,13 +359,20 @@ public sealed class KafkaInput<T> : InputSource<T>
             var bytes = result.Message.Value;
             var value = _deserializer.Deserialize(
                 bytes, bytes is null, new SerializationContext(MessageComponentType.Value, result.Topic, result.Message.Headers));
-            return new SourceItem<T>(value, position, partition, result);
+            return new SourceItem<T>(value, position, partition, result) { ParentActivityContext = TraceParent(result) };
         }
         catch (Exception error)
         {
-            return SourceItem.Unreadable<T>(error, position, partition, result);
+            return SourceItem.Unreadable<T>(error, position, partition, result) with { ParentActivityContext = TraceParent(result) };
         }
     }
+
+    /// <summary>The W3C trace context in the message's <c>traceparent</c> header (as the Kafka outputs write it), if any.</summary>
+    private static ActivityContext TraceParent(ConsumeResult<byte[], byte[]> result) =>
+        result.Message.Headers is { } headers && headers.TryGetLastBytes("traceparent", out var bytes)
+            && ActivityContext.TryParse(Encoding.ASCII.GetString(bytes), null, out var context)
+            ? context
+            : default;
 
     /// <summary>At-most-once: the read offsets are committed before the engine sees the messages.</summary>
     private void CommitRead(IConsumer<byte[], byte[]> consumer, List<(PartitionState<T> Partition, SourceItem<T> Item)> items)

@@ -61,14 +61,17 @@ internal sealed class MeshineryDiagnostics : IDisposable
         }
     }
 
-    public static Activity? StartRunActivity(TaskRun run)
+    public static Activity? StartRunActivity(TaskRun run, ActivityContext parent)
     {
         if (!ActivitySource.HasListeners())
         {
             return null;
         }
 
-        var activity = ActivitySource.StartActivity(run.Task.ActivityName, ActivityKind.Consumer);
+        // Without a parent from the item, the caller's current activity (for injected items) is the parent.
+        var activity = parent == default
+            ? ActivitySource.StartActivity(run.Task.ActivityName, ActivityKind.Consumer)
+            : ActivitySource.StartActivity(run.Task.ActivityName, ActivityKind.Consumer, parent);
         if (activity is { IsAllDataRequested: true })
         {
             activity.SetTag(TaskTag, run.TaskName);

@@ -6,7 +6,7 @@ internal sealed class SyncStep<TIn, TOut>(string name, Func<TIn, TOut> process) 
     public override void Execute(TaskRun run) => run.Continue(process(run.GetItem<TIn>()));
 
     public override string? Validate() => IsAwaitable(typeof(TOut))
-        ? $"step '{Name}' returns {typeof(TOut).Name}: an asynchronous step takes (item, cancellationToken) and returns a ValueTask"
+        ? $"step '{Name}' returns a {(typeof(TOut).IsGenericType ? typeof(TOut).Name[..typeof(TOut).Name.IndexOf('`', StringComparison.Ordinal)] : typeof(TOut).Name)}: an asynchronous step takes (item, cancellationToken) and returns a ValueTask"
         : null;
 
     private static bool IsAwaitable(Type type) =>

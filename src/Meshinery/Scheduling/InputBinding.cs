@@ -39,7 +39,7 @@ internal sealed class InputBinding<T>(InputSource<T> source) : InputBinding
         for (var i = 0; i < count; i++)
         {
             ref readonly var item = ref batch[i];
-            scheduler.StartRun(task, item.Value, item.Position, item.Acknowledger, item.Raw, item.ReadError);
+            scheduler.StartRun(task, item.Value, item.Position, item.Acknowledger, item.Raw, item.ReadError, item.ParentActivityContext);
         }
 
         batch[..count].Clear(); // drop references to items now owned by their runs

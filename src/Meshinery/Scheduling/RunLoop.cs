@@ -248,20 +248,9 @@ internal sealed class RunLoop : IDisposable
 
     private void Acknowledge(TaskRun run)
     {
-        if (!run.TryMarkFinished())
+        if (run.TryMarkFinished())
         {
-            return;
+            _scheduler.FinishRun(run);
         }
-
-        try
-        {
-            run.Acknowledger?.Acknowledge(run.Position, run.Outcome);
-        }
-        catch (Exception error)
-        {
-            Log.AcknowledgeFailed(_scheduler.Logger, error, run.TaskName, run.Position);
-        }
-
-        _scheduler.OnRunFinished(run);
     }
 }

@@ -89,6 +89,7 @@ internal sealed class Scheduler : IDisposable
         IAcknowledger? acknowledger,
         object? raw,
         Exception? readError,
+        ActivityContext parentActivity = default,
         TaskCompletionSource<RunResult>? injectCompletion = null)
     {
         var context = new TaskRunContext(task.Definition.Data, Interlocked.Increment(ref _nextRunId), position, RunsCancellation);
@@ -109,12 +110,16 @@ internal sealed class Scheduler : IDisposable
         Diagnostics.RunsStarted.Add(1, task.MetricTag);
         Diagnostics.InFlight.Add(1, task.MetricTag);
 
+        run.ParentActivity = parentActivity;
         BuildExecutionContext(run);
         RunLoop.Enqueue(run);
     }
 
-    /// <summary>Called by the run loop once a run is acknowledged: counts it and frees its slot.</summary>
-    public void OnRunFinished(TaskRun run)
+    /// <summary>
+    /// Ends a run (run loop thread): counts it, acknowledges its item, completes an inject, and frees its slot. Counting
+    /// comes first, so that whoever reacts to an acknowledgement already sees it in the statistics.
+    /// </summary>
+    public void FinishRun(TaskRun run)
     {
         var task = run.Task;
         var counter = run.Outcome switch
@@ -143,6 +148,15 @@ internal sealed class Scheduler : IDisposable
 
             activity.SetTag("meshinery.outcome", run.Outcome.ToString());
             activity.Stop();
+        }
+
+        try
+        {
+            run.Acknowledger?.Acknowledge(run.Position, run.Outcome);
+        }
+        catch (Exception error)
+        {
+            Log.AcknowledgeFailed(Logger, error, run.TaskName, run.Position);
         }
 
         run.InjectCompletion?.TrySetResult(new RunResult(run.Outcome, run.ItemAsObject, run.Failure));
@@ -287,7 +301,7 @@ internal sealed class Scheduler : IDisposable
         var run = (TaskRun)state!;
         TaskRunContext.SetCurrent(run.Context);
         _ = run.Scheduler._runLogger.BeginScope(run.Context); // ends with the context: nothing else holds the scope
-        run.Activity = MeshineryDiagnostics.StartRunActivity(run);
+        run.Activity = MeshineryDiagnostics.StartRunActivity(run, run.ParentActivity);
         run.ExecutionContext = ExecutionContext.Capture();
     };
 }

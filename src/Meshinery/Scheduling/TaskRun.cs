@@ -73,6 +73,9 @@ internal sealed class TaskRun : IWorkItem
 
     public Activity? Activity { get; set; }
 
+    /// <summary>The trace context the input item carried; only read while the run's context is built.</summary>
+    public ActivityContext ParentActivity { get; set; }
+
     public TaskCompletionSource<RunResult>? InjectCompletion { get; private set; }
 
     public SourcePosition Position => Context.Position;

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace Meshinery;
 
 /// <summary>One item read from an input source, with what the engine needs to acknowledge it.</summary>
@@ -28,6 +30,12 @@ public readonly struct SourceItem<T>
 
     /// <summary>The source's raw record, or <see langword="null"/>.</summary>
     public object? Raw { get; }
+
+    /// <summary>
+    /// The trace context the item carries (for Kafka, its <c>traceparent</c> header), or <see langword="default"/>.
+    /// The run's activity becomes its child, so a trace continues across the queue.
+    /// </summary>
+    public ActivityContext ParentActivityContext { get; init; }
 
     /// <summary>Why the item could not be read, or <see langword="null"/> when it was read successfully.</summary>
     public Exception? ReadError { get; internal init; }

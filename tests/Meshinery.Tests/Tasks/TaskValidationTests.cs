@@ -187,7 +187,7 @@ public class TaskValidationTests
             .Process(i => Task.FromResult(i), "fetch")));
 
         error.Setting.Should().Be("Steps");
-        error.Message.Should().Contain("step 'fetch' returns Task`1: an asynchronous step takes (item, cancellationToken)");
+        error.Message.Should().Contain("step 'fetch' returns a Task: an asynchronous step takes (item, cancellationToken)");
     }
 
     [Fact]
