@@ -214,7 +214,7 @@ public sealed class KafkaInput<T> : InputSource<T>
     private void ConsumeLoop()
     {
         var consumer = _consumer!;
-        var batch = new List<ConsumeResult<byte[], byte[]>>(MaxBatch);
+        var batch = new List<(PartitionState<T> Partition, SourceItem<T> Item)>(MaxBatch);
         var nextCommit = _context.TimeProvider.GetTimestamp() + ToTimestampTicks(_commitInterval);
         try
         {
@@ -222,11 +222,6 @@ public sealed class KafkaInput<T> : InputSource<T>
             while (!_stopping)
             {
                 ConsumeBatch(consumer, batch, Volatile.Read(ref _paused) > 0 ? s_pausedConsumeTimeout : s_idleConsumeTimeout);
-                if (batch.Count > 0)
-                {
-                    Publish(consumer, batch);
-                    batch.Clear();
-                }
 
                 if (_context.TimeProvider.GetTimestamp() >= nextCommit)
                 {
@@ -263,19 +258,24 @@ public sealed class KafkaInput<T> : InputSource<T>
         }
     }
 
-    private void ConsumeBatch(IConsumer<byte[], byte[]> consumer, List<ConsumeResult<byte[], byte[]>> batch, TimeSpan timeout)
+    /// <summary>
+    /// Reads what is ready (up to a batch), tracks and deserializes each message, pauses a partition the moment it
+    /// reaches its pending limit (librdkafka then drops what it had prefetched for it, so a partition holds at most
+    /// its limit), and hands the batch to the engine.
+    /// </summary>
+    private void ConsumeBatch(IConsumer<byte[], byte[]> consumer, List<(PartitionState<T> Partition, SourceItem<T> Item)> items, TimeSpan timeout)
     {
         try
         {
             var result = consumer.Consume(timeout);
             while (result is not null)
             {
-                if (!result.IsPartitionEOF)
+                if (!result.IsPartitionEOF && Accept(result, items) is { IsPaused: false } partition && Pending(partition) >= _maxPending)
                 {
-                    batch.Add(result);
+                    Pause(consumer, partition);
                 }
 
-                if (batch.Count >= MaxBatch)
+                if (items.Count >= MaxBatch)
                 {
                     break;
                 }
@@ -288,36 +288,43 @@ public sealed class KafkaInput<T> : InputSource<T>
             KafkaLog.ConsumeFailed(_logger, error, Name);
             _stopRequested.Wait(TimeSpan.FromSeconds(1)); // back off; a stop ends the wait at once
         }
+
+        if (items.Count > 0)
+        {
+            Publish(consumer, items);
+            items.Clear();
+        }
     }
 
-    private void Publish(IConsumer<byte[], byte[]> consumer, List<ConsumeResult<byte[], byte[]>> batch)
+    /// <summary>Tracks and deserializes one message; returns its partition, or <see langword="null"/> when it is skipped.</summary>
+    private PartitionState<T>? Accept(ConsumeResult<byte[], byte[]> result, List<(PartitionState<T> Partition, SourceItem<T> Item)> items)
     {
-        var items = new List<(PartitionState<T> Partition, SourceItem<T> Item)>(batch.Count);
-        foreach (var result in batch)
+        if (!_partitions.TryGetValue(result.TopicPartition, out var partition))
         {
-            if (!_partitions.TryGetValue(result.TopicPartition, out var partition))
-            {
-                continue; // revoked while the message was on its way
-            }
-
-            var offset = result.Offset.Value;
-            if (offset <= partition.LastTracked)
-            {
-                KafkaLog.DuplicateSkipped(_logger, Name, result.TopicPartition, offset);
-                continue;
-            }
-
-            partition.LastTracked = offset;
-            if (_delivery == KafkaDelivery.AtLeastOnce)
-            {
-                partition.Tracker.Track(offset);
-            }
-
-            items.Add((partition, Deserialize(result, partition)));
+            return null; // revoked while the message was on its way
         }
 
-        Interlocked.Add(ref _read, items.Count);
+        var offset = result.Offset.Value;
+        if (offset <= partition.LastTracked)
+        {
+            KafkaLog.DuplicateSkipped(_logger, Name, Format(result.TopicPartition), offset);
+            return null;
+        }
 
+        partition.LastTracked = offset;
+        if (_delivery == KafkaDelivery.AtLeastOnce)
+        {
+            partition.Tracker.Track(offset);
+        }
+
+        partition.Unpublished++;
+        items.Add((partition, Deserialize(result, partition)));
+        return partition;
+    }
+
+    private void Publish(IConsumer<byte[], byte[]> consumer, List<(PartitionState<T> Partition, SourceItem<T> Item)> items)
+    {
+        Interlocked.Add(ref _read, items.Count);
         if (_delivery == KafkaDelivery.AtMostOnce)
         {
             CommitRead(consumer, items);
@@ -327,6 +334,7 @@ public sealed class KafkaInput<T> : InputSource<T>
         {
             foreach (var (partition, item) in items)
             {
+                partition.Unpublished = 0;
                 partition.Buffer.Enqueue(item);
                 if (!partition.IsInRotation)
                 {
@@ -337,18 +345,15 @@ public sealed class KafkaInput<T> : InputSource<T>
         }
 
         _context.NotifyItemsAvailable();
-        foreach (var partition in items.Select(i => i.Partition).Distinct())
-        {
-            var pending = Pending(partition);
-            if (!partition.IsPaused && pending >= _maxPending)
-            {
-                consumer.Pause([partition.TopicPartition]);
-                partition.IsPaused = true;
-                Interlocked.Increment(ref _paused);
-                Interlocked.Increment(ref _pauses);
-                KafkaLog.PartitionPaused(_logger, Name, partition.TopicPartition, pending);
-            }
-        }
+    }
+
+    private void Pause(IConsumer<byte[], byte[]> consumer, PartitionState<T> partition)
+    {
+        consumer.Pause([partition.TopicPartition]);
+        partition.IsPaused = true;
+        Interlocked.Increment(ref _paused);
+        Interlocked.Increment(ref _pauses);
+        KafkaLog.PartitionPaused(_logger, Name, Format(partition.TopicPartition), Pending(partition));
     }
 
     private SourceItem<T> Deserialize(ConsumeResult<byte[], byte[]> result, PartitionState<T> partition)
@@ -402,8 +407,12 @@ public sealed class KafkaInput<T> : InputSource<T>
         }
     }
 
+    /// <summary>
+    /// At least once: everything from the oldest unfinished message to the newest read (what a crash would redeliver).
+    /// At most once: what is read but not yet taken by the engine.
+    /// </summary>
     private int Pending(PartitionState<T> partition) =>
-        _delivery == KafkaDelivery.AtLeastOnce ? partition.Tracker.Buffered : partition.Buffer.Count;
+        _delivery == KafkaDelivery.AtLeastOnce ? partition.Tracker.Buffered : partition.Buffer.Count + partition.Unpublished;
 
     private void ResumeDrained(IConsumer<byte[], byte[]> consumer)
     {
@@ -418,7 +427,7 @@ public sealed class KafkaInput<T> : InputSource<T>
         {
             partition.IsPaused = false;
             Interlocked.Decrement(ref _paused);
-            KafkaLog.PartitionResumed(_logger, Name, partition.TopicPartition, Pending(partition));
+            KafkaLog.PartitionResumed(_logger, Name, Format(partition.TopicPartition), Pending(partition));
         }
     }
 
@@ -470,7 +479,7 @@ public sealed class KafkaInput<T> : InputSource<T>
         }
 
         Volatile.Write(ref _assigned, _partitions.Count);
-        KafkaLog.PartitionsAssigned(_logger, Name, GroupId!, partitions.Count, string.Join(", ", partitions));
+        KafkaLog.PartitionsAssigned(_logger, Name, GroupId!, partitions.Count, string.Join(", ", partitions.Select(Format)));
     }
 
     private void OnRevoked(List<TopicPartitionOffset> partitions)
@@ -483,14 +492,14 @@ public sealed class KafkaInput<T> : InputSource<T>
         }
 
         var abandoned = Release(revoked);
-        KafkaLog.PartitionsRevoked(_logger, Name, revoked.Count, abandoned, string.Join(", ", revoked.Select(p => p.TopicPartition)));
+        KafkaLog.PartitionsRevoked(_logger, Name, revoked.Count, abandoned, string.Join(", ", revoked.Select(p => Format(p.TopicPartition))));
     }
 
     private void OnLost(List<TopicPartitionOffset> partitions)
     {
         var lost = TakeOver(partitions.Select(p => p.TopicPartition));
         Release(lost);
-        KafkaLog.PartitionsLost(_logger, Name, lost.Count, string.Join(", ", lost.Select(p => p.TopicPartition)));
+        KafkaLog.PartitionsLost(_logger, Name, lost.Count, string.Join(", ", lost.Select(p => Format(p.TopicPartition))));
     }
 
     /// <summary>Stops handing out the buffered messages of partitions that are going away.</summary>
@@ -595,5 +604,9 @@ public sealed class KafkaInput<T> : InputSource<T>
 
     private static string FormatOffsets(IEnumerable<KeyValuePair<TopicPartition, long>> offsets) =>
         string.Join(", ", offsets.OrderBy(o => o.Key.Topic, StringComparer.Ordinal).ThenBy(o => o.Key.Partition.Value)
-            .Select(o => string.Create(CultureInfo.InvariantCulture, $"{o.Key}={o.Value}")));
+            .Select(o => string.Create(CultureInfo.InvariantCulture, $"{Format(o.Key)}={o.Value}")));
+
+    /// <summary>Formats a partition as <c>topic[partition]</c> (Confluent's own format is <c>topic [[partition]]</c>).</summary>
+    private static string Format(TopicPartition partition) =>
+        string.Create(CultureInfo.InvariantCulture, $"{partition.Topic}[{partition.Partition.Value}]");
 }

@@ -30,6 +30,9 @@ internal sealed class PartitionState<T>(TopicPartition topicPartition, KafkaInpu
     /// <summary>Paused by the input's back-pressure (consume thread only).</summary>
     public bool IsPaused { get; set; }
 
+    /// <summary>Messages read in the consume batch under way, not yet in <see cref="Buffer"/> (consume thread only).</summary>
+    public int Unpublished { get; set; }
+
     /// <summary>The last offset read (consume thread only).</summary>
     public long LastTracked { get; set; } = -1;
 

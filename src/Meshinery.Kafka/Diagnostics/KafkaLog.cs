@@ -28,13 +28,13 @@ internal static partial class KafkaLog
     public static partial void ConsumeFailed(ILogger logger, Exception exception, string input);
 
     [LoggerMessage(107, LogLevel.Debug, "Kafka input '{Input}' paused {Partition}: {Pending} message(s) pending")]
-    public static partial void PartitionPaused(ILogger logger, string input, TopicPartition partition, int pending);
+    public static partial void PartitionPaused(ILogger logger, string input, string partition, int pending);
 
     [LoggerMessage(108, LogLevel.Debug, "Kafka input '{Input}' resumed {Partition}: {Pending} message(s) pending")]
-    public static partial void PartitionResumed(ILogger logger, string input, TopicPartition partition, int pending);
+    public static partial void PartitionResumed(ILogger logger, string input, string partition, int pending);
 
     [LoggerMessage(109, LogLevel.Debug, "Kafka input '{Input}' skipped {Partition}@{Offset}, which it had read already")]
-    public static partial void DuplicateSkipped(ILogger logger, string input, TopicPartition partition, long offset);
+    public static partial void DuplicateSkipped(ILogger logger, string input, string partition, long offset);
 
     [LoggerMessage(110, LogLevel.Information, "Kafka input '{Input}' stopped; last committed offsets: {Offsets}")]
     public static partial void InputStopped(ILogger logger, string input, string offsets);

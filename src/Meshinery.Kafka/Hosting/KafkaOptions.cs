@@ -38,10 +38,11 @@ public sealed class KafkaOptions
 
     /// <summary>
     /// Messages of one partition held at most between the oldest unfinished one and the newest read (buffered, in
-    /// flight, or finished but not yet committable). A partition at the limit is paused until half of it is committable;
-    /// other partitions go on. This bounds memory and the duplicates a crash can cause. Keep it well above what one
-    /// partition processes in a second: librdkafka needs about that long to fetch again after a resume, and the half
-    /// left when resuming must last until then. Default: 10,000.
+    /// flight, or finished but not yet committable). A partition reaching the limit is paused at once until half of it
+    /// is committable; other partitions go on. This bounds memory, and with <see cref="CommitInterval"/> the duplicates a
+    /// crash can cause (see docs/delivery-guarantees.md). Keep it well above what one partition processes in a second:
+    /// librdkafka needs about that long to fetch again after a resume, and the half left when resuming must last until
+    /// then. Default: 10,000.
     /// </summary>
     [Range(1, 10_000_000)]
     public int MaxPendingPerPartition { get; set; } = 10_000;
@@ -76,7 +77,9 @@ public sealed class KafkaOptions
             BootstrapServers = BootstrapServers,
         };
         config.EnableIdempotence ??= true;
-        config.LingerMs ??= 5;
+        // Every run waits for its own write: a long linger adds to every run's time in flight, while messages
+        // written by concurrent runs are batched anyway during requests in flight.
+        config.LingerMs ??= 1;
         return config;
     }
 }

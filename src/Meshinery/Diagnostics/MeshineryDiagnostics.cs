@@ -25,6 +25,7 @@ internal sealed class MeshineryDiagnostics : IDisposable
         RunsStarted = Meter.CreateCounter<long>("meshinery.runs.started", "{run}", "Runs started: items read from an input or injected.");
         RunsCompleted = Meter.CreateCounter<long>("meshinery.runs.completed", "{run}", "Runs whose steps all ran and whose outputs are durable.");
         RunsFailed = Meter.CreateCounter<long>("meshinery.runs.failed", "{run}", "Runs handed to the error path (dead-lettered or logged).");
+        RunsDeadLettered = Meter.CreateCounter<long>("meshinery.runs.dead_lettered", "{run}", "Failed runs written to the dead-letter output.");
         RunsDropped = Meter.CreateCounter<long>("meshinery.runs.dropped", "{run}", "Runs dropped by a filter, an unmatched branch or the error handler.");
         RunsAbandoned = Meter.CreateCounter<long>("meshinery.runs.abandoned", "{run}", "Runs given up at shutdown.");
         RunsRetried = Meter.CreateCounter<long>("meshinery.runs.retried", "{retry}", "Step retries, output write retries included.");
@@ -42,6 +43,8 @@ internal sealed class MeshineryDiagnostics : IDisposable
     public Counter<long> RunsFailed { get; }
 
     public Counter<long> RunsDropped { get; }
+
+    public Counter<long> RunsDeadLettered { get; }
 
     public Counter<long> RunsAbandoned { get; }
 

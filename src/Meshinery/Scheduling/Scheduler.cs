@@ -135,7 +135,15 @@ internal sealed class Scheduler : IDisposable
         {
             case RunOutcome.Completed: Interlocked.Increment(ref task.Completed); break;
             case RunOutcome.Dropped: Interlocked.Increment(ref task.Dropped); break;
-            case RunOutcome.Failed: Interlocked.Increment(ref task.Failed); break;
+            case RunOutcome.Failed:
+                Interlocked.Increment(ref task.Failed);
+                if (run.DeadLettered)
+                {
+                    Interlocked.Increment(ref task.DeadLettered);
+                    Diagnostics.RunsDeadLettered.Add(1, task.MetricTag);
+                }
+
+                break;
             default: Interlocked.Increment(ref task.Abandoned); break;
         }
 

@@ -56,6 +56,9 @@ internal sealed class TaskRun : IWorkItem
 
     public RunOutcome Outcome { get; private set; }
 
+    /// <summary>Whether the failure was written to the dead-letter output (rather than only logged).</summary>
+    public bool DeadLettered { get; set; }
+
     /// <summary>The item; a value type is kept in a <see cref="StrongBox{T}"/> that steps reuse instead of boxing anew.</summary>
     private object? Item { get; set; }
 
@@ -112,6 +115,7 @@ internal sealed class TaskRun : IWorkItem
         Raw = raw;
         InjectCompletion = injectCompletion;
         HasStarted = false;
+        DeadLettered = false;
         _finished = 0;
     }
 
@@ -339,7 +343,7 @@ internal sealed class DeadLetterStep(OutputSink<ProcessingFailure> sink) : Step(
         var write = sink.WriteAsync(run.Failure!, run.CancellationToken);
         if (write.IsCompletedSuccessfully)
         {
-            run.Finish(RunOutcome.Failed);
+            Written(run);
         }
         else
         {
@@ -350,6 +354,12 @@ internal sealed class DeadLetterStep(OutputSink<ProcessingFailure> sink) : Step(
     public override void CompletePending(TaskRun run, Task pending)
     {
         pending.GetAwaiter().GetResult();
+        Written(run);
+    }
+
+    private static void Written(TaskRun run)
+    {
+        run.DeadLettered = true;
         run.Finish(RunOutcome.Failed);
     }
 

@@ -8,6 +8,7 @@ internal sealed class TaskRuntime
     public long Started;
     public long Completed;
     public long Failed;
+    public long DeadLettered;
     public long Dropped;
     public long Abandoned;
     public long Retried;
@@ -51,6 +52,7 @@ internal sealed class TaskRuntime
         Interlocked.Read(ref Started),
         Interlocked.Read(ref Completed),
         Interlocked.Read(ref Failed),
+        Interlocked.Read(ref DeadLettered),
         Interlocked.Read(ref Dropped),
         Interlocked.Read(ref Abandoned),
         Interlocked.Read(ref Retried),

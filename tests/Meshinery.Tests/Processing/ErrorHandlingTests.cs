@@ -76,7 +76,7 @@ public class ErrorHandlingTests
         await harness.StartAsync();
         await input.WaitForAcknowledgementsAsync(3);
 
-        await harness.StopAsync(); // counters are updated just after the acknowledgement; stopping waits for them
+        await harness.StopAsync();
         output.Items.Should().BeEquivalentTo([1, 3]);
         input.OutcomeAt(1).Should().Be(RunOutcome.Dropped);
         harness.Engine.GetStatistics("drop").Dropped.Should().Be(1);
@@ -103,7 +103,7 @@ public class ErrorHandlingTests
         letter.Exception.Should().BeOfType<FormatException>();
         input.OutcomeAt(1).Should().Be(RunOutcome.Failed);
         input.OutcomeAt(0).Should().Be(RunOutcome.Completed);
-        await harness.StopAsync(); // counters are updated just after the acknowledgement; stopping waits for them
+        await harness.StopAsync();
         harness.Engine.GetStatistics("dead-letter").Failed.Should().Be(1);
     }
 
@@ -127,6 +127,9 @@ public class ErrorHandlingTests
 
         deadLetters.Items.Select(f => (int)f.Item!).Order().Should().Equal(0, 2, 4, 6, 8);
         harness.LogsAtOrAbove(LogLevel.Error).Should().BeEmpty("dead-lettered items are not errors to log");
+        var statistics = harness.Engine.GetStatistics("no-handler");
+        statistics.Failed.Should().Be(5, "the acknowledgement comes after the counters");
+        statistics.DeadLettered.Should().Be(5);
     }
 
     [Fact]
@@ -142,6 +145,7 @@ public class ErrorHandlingTests
         await input.WaitForAcknowledgementsAsync(1);
 
         input.OutcomeAt(0).Should().Be(RunOutcome.Failed);
+        harness.Engine.GetStatistics("log-only").DeadLettered.Should().Be(0, "a failure that is only logged is not dead-lettered");
         var record = harness.LogsAtOrAbove(LogLevel.Error).Should().ContainSingle().Subject;
         record.Exception.Should().BeOfType<FormatException>();
         record.Message.Should().Contain("Task 'log-only' step 'parse' failed for scripted[0]@0");

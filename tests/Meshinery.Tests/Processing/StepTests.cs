@@ -108,7 +108,7 @@ public class StepTests
         output.Items.Order().Should().Equal(0, 2, 4, 6, 8);
         after.Should().Be(5, "steps after the filter never see dropped items");
         Enumerable.Range(0, 10).Where(i => i % 2 == 1).Should().OnlyContain(i => input.OutcomeAt(i) == RunOutcome.Dropped);
-        await harness.StopAsync(); // counters are updated just after the acknowledgement; stopping waits for them
+        await harness.StopAsync();
         harness.Engine.GetStatistics("filter").Dropped.Should().Be(5);
     }
 
