@@ -1,0 +1,117 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Meshinery.Scenarios.Measurement;
+
+/// <summary>
+/// Samples this process's working set every <see cref="Interval"/> on a thread of its own and keeps the peak; reads
+/// CPU time and (on Linux) the kernel's peak resident set and context-switch counts.
+/// </summary>
+internal sealed class ResourceSampler : IDisposable
+{
+    public static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(100);
+
+    private readonly Process _process = Process.GetCurrentProcess();
+    private readonly ManualResetEventSlim _stop = new();
+    private readonly Thread _thread;
+    private long _peak;
+
+    public ResourceSampler()
+    {
+        _thread = new Thread(Sample) { IsBackground = true, Name = "bench-sampler" };
+    }
+
+    /// <summary>The highest working set sampled since <see cref="Start"/>, in bytes.</summary>
+    public long PeakWorkingSet => Interlocked.Read(ref _peak);
+
+    public static TimeSpan CpuTime()
+    {
+        using var process = Process.GetCurrentProcess();
+        return process.TotalProcessorTime;
+    }
+
+    /// <summary>The kernel's peak resident set of this process (VmHWM), in bytes; 0 where unavailable.</summary>
+    public static long KernelPeakResidentSet() => ReadStatusValue("/proc/self/status", "VmHWM:") * 1024;
+
+    /// <summary>Context switches of every thread of this process so far (voluntary + involuntary); 0 where unavailable.</summary>
+    public static long ContextSwitches()
+    {
+        const string tasks = "/proc/self/task";
+        if (!Directory.Exists(tasks))
+        {
+            return 0;
+        }
+
+        long total = 0;
+        foreach (var task in Directory.EnumerateDirectories(tasks))
+        {
+            var status = Path.Combine(task, "status");
+            total += ReadStatusValue(status, "voluntary_ctxt_switches:") + ReadStatusValue(status, "nonvoluntary_ctxt_switches:");
+        }
+
+        return total;
+    }
+
+    public void Start()
+    {
+        Record();
+        _thread.UnsafeStart();
+    }
+
+    public void Stop()
+    {
+        _stop.Set();
+        _thread.Join(TimeSpan.FromSeconds(5));
+        Record();
+    }
+
+    public void Dispose()
+    {
+        _stop.Set();
+        _stop.Dispose();
+        _process.Dispose();
+    }
+
+    private void Sample()
+    {
+        while (!_stop.Wait(Interval))
+        {
+            Record();
+        }
+    }
+
+    private void Record()
+    {
+        _process.Refresh();
+        var current = _process.WorkingSet64;
+        if (current > Interlocked.Read(ref _peak))
+        {
+            Interlocked.Exchange(ref _peak, current);
+        }
+    }
+
+    private static long ReadStatusValue(string path, string key)
+    {
+        try
+        {
+            foreach (var line in File.ReadLines(path))
+            {
+                if (line.StartsWith(key, StringComparison.Ordinal))
+                {
+                    var number = line.AsSpan(key.Length).Trim();
+                    var end = number.IndexOf(' ');
+                    return long.Parse(end < 0 ? number : number[..end], NumberStyles.Integer, CultureInfo.InvariantCulture);
+                }
+            }
+        }
+        catch (IOException)
+        {
+            // a thread that exits while it is being read
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+
+        return 0;
+    }
+}

@@ -1,0 +1,125 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace Meshinery.Scenarios.Orchestration;
+
+/// <summary>
+/// Starts this program again as a child that runs one <see cref="RunSpec"/>, waits for its report with a deadline, and
+/// makes sure it is gone afterwards (killed with its process tree on a deadline, an error, or when this process exits).
+/// </summary>
+internal static class ChildProcess
+{
+    private static readonly Lock s_gate = new();
+    private static Process? s_current;
+
+    static ChildProcess()
+    {
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => KillCurrent();
+        Console.CancelKeyPress += (_, _) => KillCurrent();
+    }
+
+    public static async Task<RunReport> RunAsync(RunSpec spec, string label, CancellationToken cancellationToken)
+    {
+        var start = new ProcessStartInfo(Environment.ProcessPath ?? "dotnet")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        if (string.Equals(Path.GetFileNameWithoutExtension(start.FileName), "dotnet", StringComparison.OrdinalIgnoreCase))
+        {
+            start.ArgumentList.Add(typeof(ChildProcess).Assembly.Location); // started as 'dotnet Meshinery.Scenarios.dll'
+        }
+
+        start.ArgumentList.Add("--child");
+
+        using var process = new Process { StartInfo = start };
+        RunReport? report = null;
+        var errors = new List<string>();
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is { } line && line.StartsWith(RunReport.Prefix, StringComparison.Ordinal))
+            {
+                report = JsonSerializer.Deserialize<RunReport>(line[RunReport.Prefix.Length..], Json.Options);
+            }
+        };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is { Length: > 0 } line)
+            {
+                lock (errors)
+                {
+                    errors.Add(line);
+                }
+
+                Console.Error.WriteLine($"    [{label}] {line}");
+            }
+        };
+
+        lock (s_gate)
+        {
+            process.Start();
+            s_current = process;
+        }
+
+        try
+        {
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+            await process.StandardInput.WriteLineAsync(JsonSerializer.Serialize(spec, Json.Compact).AsMemory(), cancellationToken).ConfigureAwait(false);
+            await process.StandardInput.FlushAsync(cancellationToken).ConfigureAwait(false);
+
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            deadline.CancelAfter(TimeSpan.FromSeconds(spec.DeadlineSeconds + 15));
+            try
+            {
+                await process.WaitForExitAsync(deadline.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new TimeoutException($"{label} did not finish within {spec.DeadlineSeconds + 15:N0} s; killed.");
+            }
+
+            if (process.ExitCode != 0 || report is null)
+            {
+                string last;
+                lock (errors)
+                {
+                    last = string.Join(Environment.NewLine, errors.TakeLast(5));
+                }
+
+                throw new InvalidOperationException($"{label} exited with code {process.ExitCode} without a report. {last}");
+            }
+
+            return report;
+        }
+        finally
+        {
+            KillCurrent();
+            lock (s_gate)
+            {
+                s_current = null;
+            }
+        }
+    }
+
+    private static void KillCurrent()
+    {
+        lock (s_gate)
+        {
+            try
+            {
+                if (s_current is { HasExited: false } process)
+                {
+                    process.Kill(entireProcessTree: true);
+                    process.WaitForExit(5_000);
+                }
+            }
+            catch (InvalidOperationException)
+            {
+                // not started or already gone
+            }
+        }
+    }
+}

@@ -1,0 +1,143 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Meshinery.Scenarios.Measurement;
+using Meshinery.Scenarios.Systems;
+
+namespace Meshinery.Scenarios.Orchestration;
+
+/// <summary>
+/// The child side: runs one system for one workload in this process (so that its CPU time and working set are its
+/// own), measures it and prints a <see cref="RunReport"/>. The spec arrives as the first line of standard input; the
+/// parent keeps standard input open while it waits, so its end means the parent is gone and the child exits at once.
+/// </summary>
+internal static class ChildRunner
+{
+    private static readonly TimeSpan s_checkInterval = TimeSpan.FromMilliseconds(10);
+    private static readonly TimeSpan s_firstReadTimeout = TimeSpan.FromSeconds(60);
+
+    public static async Task<int> RunAsync()
+    {
+        var line = await Console.In.ReadLineAsync().ConfigureAwait(false)
+            ?? throw new InvalidOperationException("No run spec on standard input.");
+        var spec = JsonSerializer.Deserialize<RunSpec>(line, Json.Options)
+            ?? throw new InvalidOperationException("Empty run spec.");
+        WatchParent();
+
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(spec.DeadlineSeconds));
+        var probe = new RunProbe(spec.Target);
+        var system = BenchSystem.Create(spec, probe);
+        using var sampler = new ResourceSampler();
+        sampler.Start();
+        var cpuAtStart = ResourceSampler.CpuTime();
+        var startedAt = Stopwatch.GetTimestamp();
+
+        await system.StartAsync(deadline.Token).ConfigureAwait(false);
+        IdleMeasurement? idle = null;
+        var endReason = "idle";
+        if (spec.Kind == WorkKind.Idle)
+        {
+            idle = await MeasureIdleAsync(spec, system, deadline.Token).ConfigureAwait(false);
+        }
+        else
+        {
+            endReason = await WaitForEndAsync(spec, probe, startedAt, deadline.Token).ConfigureAwait(false);
+        }
+
+        var endedAt = Stopwatch.GetTimestamp();
+        var cpuAtEnd = ResourceSampler.CpuTime();
+        sampler.Stop();
+        var wall = idle?.Wall ?? Stopwatch.GetElapsedTime(startedAt, endedAt);
+        var cpu = idle?.Cpu ?? cpuAtEnd - cpuAtStart;
+
+        var stopStarted = Stopwatch.GetTimestamp();
+        await system.StopAsync(deadline.Token).ConfigureAwait(false);
+        var report = new RunReport
+        {
+            Acked = probe.Acked,
+            Failed = probe.Failed,
+            FirstError = probe.FirstError,
+            FirstReadStamp = probe.FirstReadStamp,
+            LastAckStamp = probe.LastAckStamp,
+            EndReason = endReason,
+            CpuSeconds = cpu.TotalSeconds,
+            WallSeconds = wall.TotalSeconds,
+            PeakWorkingSetBytes = sampler.PeakWorkingSet,
+            KernelPeakResidentBytes = ResourceSampler.KernelPeakResidentSet(),
+            ContextSwitches = idle?.ContextSwitches ?? 0,
+            StopSeconds = Stopwatch.GetElapsedTime(stopStarted).TotalSeconds,
+        };
+        Console.Out.WriteLine(RunReport.Prefix + JsonSerializer.Serialize(report, Json.Compact));
+        Console.Out.Flush();
+        return 0;
+    }
+
+    /// <summary>Waits until the target is reached, or the budget since the first read is spent.</summary>
+    private static async Task<string> WaitForEndAsync(RunSpec spec, RunProbe probe, long startedAt, CancellationToken cancellationToken)
+    {
+        var budget = TimeSpan.FromSeconds(spec.BudgetSeconds);
+        while (true)
+        {
+            if (probe.TargetReached.IsCompleted)
+            {
+                return "target";
+            }
+
+            var firstRead = probe.FirstReadStamp;
+            if (firstRead == 0 && Stopwatch.GetElapsedTime(startedAt) > s_firstReadTimeout)
+            {
+                throw new TimeoutException($"{spec.System} read nothing from {spec.InputTopic} within {s_firstReadTimeout.TotalSeconds} s.");
+            }
+
+            if (firstRead != 0 && Stopwatch.GetElapsedTime(firstRead) >= budget)
+            {
+                return "budget";
+            }
+
+            await Task.WhenAny(probe.TargetReached, Task.Delay(s_checkInterval, cancellationToken)).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+    }
+
+    /// <summary>Waits until the system is ready and settled, then measures CPU time and context switches over the idle window.</summary>
+    private static async Task<IdleMeasurement> MeasureIdleAsync(RunSpec spec, BenchSystem system, CancellationToken cancellationToken)
+    {
+        while (!system.IsReady)
+        {
+            await Task.Delay(50, cancellationToken).ConfigureAwait(false);
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
+        var cpu = ResourceSampler.CpuTime();
+        var switches = ResourceSampler.ContextSwitches();
+        var started = Stopwatch.GetTimestamp();
+        await Task.Delay(TimeSpan.FromSeconds(spec.IdleSeconds), cancellationToken).ConfigureAwait(false);
+        return new IdleMeasurement(
+            ResourceSampler.CpuTime() - cpu, Stopwatch.GetElapsedTime(started), ResourceSampler.ContextSwitches() - switches);
+    }
+
+    /// <summary>Exits as soon as standard input ends: the parent died or gave up on this child.</summary>
+    private static void WatchParent()
+    {
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                while (Console.In.ReadLine() is not null)
+                {
+                }
+            }
+            catch (IOException)
+            {
+            }
+
+            Environment.Exit(3);
+        })
+        {
+            IsBackground = true,
+            Name = "bench-parent-watch",
+        };
+        thread.Start();
+    }
+
+    private sealed record IdleMeasurement(TimeSpan Cpu, TimeSpan Wall, long ContextSwitches);
+}

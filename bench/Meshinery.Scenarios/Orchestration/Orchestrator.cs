@@ -1,0 +1,218 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using Confluent.Kafka;
+using Meshinery.Scenarios.Messages;
+using Meshinery.Testing;
+
+namespace Meshinery.Scenarios.Orchestration;
+
+/// <summary>
+/// The parent side: starts the embedded cluster, seeds every workload's input topic once, runs each system on each
+/// workload in a child process (repeats interleaved, so that drift on a shared machine touches every system alike),
+/// reads the outputs back, and reports medians.
+/// </summary>
+internal sealed class Orchestrator(HarnessOptions options)
+{
+    private static readonly TimeSpan s_seedTimeout = TimeSpan.FromMinutes(5);
+    private readonly TextWriter _log = Console.Error;
+
+    public async Task<int> RunAsync(CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var workloads = Plan.Create(options.Quick)
+            .Where(w => options.Only.Count == 0 || options.Only.Any(o => w.Id.StartsWith(o, StringComparison.Ordinal)))
+            .Select(w => w with { Systems = [.. w.Systems.Where(s => options.Systems.Count == 0 || options.Systems.Contains(s))] })
+            .Where(w => w.Systems.Count > 0)
+            .ToList();
+        if (workloads.Count == 0)
+        {
+            _log.WriteLine("error: no workload matches --only / --systems.");
+            return 2;
+        }
+
+        _log.WriteLine(MachineDescription());
+        await using var cluster = KafkaTestCluster.StartEmbedded(new EmbeddedKafkaClusterOptions { Brokers = 1 });
+        _log.WriteLine($"embedded cluster at {cluster.BootstrapServers}; {workloads.Count} workloads, {options.Repeat} run(s) each");
+
+        foreach (var workload in workloads)
+        {
+            await cluster.CreateTopicAsync(InputTopic(workload), workload.Partitions, cancellationToken).ConfigureAwait(false);
+            if (workload.Seeded > 0)
+            {
+                var seedStarted = Stopwatch.GetTimestamp();
+                await Task.Run(() => Seed(cluster.BootstrapServers, InputTopic(workload), workload), cancellationToken).ConfigureAwait(false);
+                _log.WriteLine(Invariant($"seeded {workload.Seeded:N0} messages into {InputTopic(workload)} in {Stopwatch.GetElapsedTime(seedStarted).TotalSeconds:N1} s"));
+            }
+        }
+
+        var measurements = new Dictionary<(string Id, string System), List<RunMeasurement>>();
+        for (var repeat = 1; repeat <= options.Repeat; repeat++)
+        {
+            foreach (var workload in workloads)
+            {
+                // Rotate the order of the systems from one repeat to the next.
+                var systems = workload.Systems.Skip((repeat - 1) % workload.Systems.Count)
+                    .Concat(workload.Systems.Take((repeat - 1) % workload.Systems.Count));
+                foreach (var system in systems)
+                {
+                    var measurement = await RunOneAsync(cluster, workload, system, repeat, cancellationToken).ConfigureAwait(false);
+                    if (!measurements.TryGetValue((workload.Id, system), out var list))
+                    {
+                        measurements[(workload.Id, system)] = list = [];
+                    }
+
+                    list.Add(measurement);
+                }
+            }
+        }
+
+        var rows = Aggregate(workloads, measurements);
+        Report.PrintTable(rows, Console.Out);
+        Report.PrintTargets(rows, Console.Out);
+        if (options.OutFile is { } file)
+        {
+            var directory = Path.GetDirectoryName(Path.GetFullPath(file));
+            if (directory is not null)
+            {
+                Directory.CreateDirectory(directory);
+            }
+
+            await File.WriteAllTextAsync(file, JsonSerializer.Serialize(rows, Json.Results), cancellationToken).ConfigureAwait(false);
+            _log.WriteLine($"wrote {rows.Count} rows to {file}");
+        }
+
+        _log.WriteLine(Invariant($"done in {Stopwatch.GetElapsedTime(started).TotalSeconds:N0} s"));
+        return rows.Any(r => r.Errors.Count > 0) ? 1 : 0; // missed targets are reported, not failures
+    }
+
+    private static string InputTopic(Workload workload) => $"{workload.Id}-in";
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+
+    private static string MachineDescription()
+    {
+        var load = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a";
+        return Invariant($"machine: {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}, librdkafka {Library.VersionString}, load {load}");
+    }
+
+    private static void Seed(string bootstrapServers, string topic, Workload workload)
+    {
+        var config = new ProducerConfig
+        {
+            BootstrapServers = bootstrapServers,
+            LingerMs = 20,
+            BatchSize = 1_000_000,
+            QueueBufferingMaxMessages = 500_000,
+            EnableIdempotence = true,
+            ClientId = "seeder",
+        };
+        using var producer = new ProducerBuilder<byte[], byte[]>(config).Build();
+        long failed = 0;
+        string? firstError = null;
+        void OnDelivered(DeliveryReport<byte[], byte[]> report)
+        {
+            if (report.Error.IsError && Interlocked.Increment(ref failed) == 1)
+            {
+                firstError = report.Error.Reason;
+            }
+        }
+
+        for (long sequence = 0; sequence < workload.Seeded; sequence++)
+        {
+            var message = new Message<byte[], byte[]>
+            {
+                Key = System.Text.Encoding.ASCII.GetBytes(sequence.ToString(CultureInfo.InvariantCulture)),
+                Value = BenchMessage.CreateInput(sequence, Stopwatch.GetTimestamp()),
+            };
+            var partition = new TopicPartition(topic, (int)(sequence % workload.Partitions));
+            while (true)
+            {
+                try
+                {
+                    producer.Produce(partition, message, OnDelivered);
+                    break;
+                }
+                catch (ProduceException<byte[], byte[]> error) when (error.Error.Code == ErrorCode.Local_QueueFull)
+                {
+                    producer.Poll(TimeSpan.FromMilliseconds(10));
+                }
+            }
+        }
+
+        var pending = producer.Flush(s_seedTimeout);
+        if (pending > 0 || failed > 0)
+        {
+            throw new InvalidOperationException(Invariant($"Seeding {topic}: {failed} failed, {pending} not delivered ({firstError ?? "timed out"})."));
+        }
+    }
+
+    private async Task<RunMeasurement> RunOneAsync(KafkaTestCluster cluster, Workload workload, string system, int repeat, CancellationToken cancellationToken)
+    {
+        var label = $"{workload.Id}/{system}#{repeat}";
+        var outputTopic = $"{workload.Id}-{system}-r{repeat}-out";
+        var budget = system == SystemNames.Sequential && workload.SequentialBudgetSeconds is { } sequential ? sequential : workload.BudgetSeconds;
+        var spec = new RunSpec
+        {
+            System = system,
+            Kind = workload.Kind,
+            BootstrapServers = cluster.BootstrapServers,
+            InputTopic = InputTopic(workload),
+            OutputTopic = outputTopic,
+            GroupId = $"{workload.Id}-{system}-r{repeat}",
+            Partitions = workload.Partitions,
+            LatencyMs = workload.LatencyMs,
+            Concurrency = workload.Concurrency,
+            Target = workload.Target,
+            BudgetSeconds = budget,
+            MaxPendingPerPartition = workload.MaxPendingPerPartition,
+            IdleSeconds = workload.IdleSeconds,
+            DeadlineSeconds = 90 + budget + workload.IdleSeconds,
+        };
+
+        try
+        {
+            await cluster.CreateTopicAsync(outputTopic, workload.Partitions, cancellationToken).ConfigureAwait(false);
+            var report = await ChildProcess.RunAsync(spec, label, cancellationToken).ConfigureAwait(false);
+            var outputs = workload.Kind == WorkKind.Idle
+                ? []
+                : await Task.Run(() => OutputReader.ReadAll(cluster.BootstrapServers, outputTopic, workload.Partitions, out _), cancellationToken).ConfigureAwait(false);
+            var measurement = RunMeasurement.From(workload, system, report, outputs);
+            _log.WriteLine($"  {label,-40} {measurement.Describe()}");
+            return measurement;
+        }
+        catch (Exception error) when (error is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            _log.WriteLine($"  {label,-40} FAILED: {error.GetType().Name}: {error.Message}");
+            return RunMeasurement.Failed($"{label}: {error.GetType().Name}: {error.Message}");
+        }
+    }
+
+    private static List<ResultRow> Aggregate(List<Workload> workloads, Dictionary<(string Id, string System), List<RunMeasurement>> measurements)
+    {
+        var rows = new List<ResultRow>();
+        foreach (var workload in workloads)
+        {
+            foreach (var system in workload.Systems)
+            {
+                if (measurements.TryGetValue((workload.Id, system), out var runs))
+                {
+                    rows.Add(RunMeasurement.Aggregate(workload, system, runs));
+                }
+            }
+
+            // The no-op workload's reference: the raw loop on the same workload.
+            var raw = rows.Find(r => r.Id == workload.Id && r.System == SystemNames.RawLoop && r.ThroughputPerSecond > 0);
+            if (workload.Kind == WorkKind.Noop && raw is not null)
+            {
+                foreach (var row in rows.Where(r => r.Id == workload.Id))
+                {
+                    row.RatioToRaw = Math.Round(row.ThroughputPerSecond / raw.ThroughputPerSecond, 3);
+                }
+            }
+        }
+
+        return rows;
+    }
+}

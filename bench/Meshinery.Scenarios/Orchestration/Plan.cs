@@ -1,0 +1,150 @@
+namespace Meshinery.Scenarios.Orchestration;
+
+/// <summary>One workload: an input topic seeded once, then consumed by every listed system with its own consumer group.</summary>
+internal sealed record Workload
+{
+    /// <summary>Unique, used in topic names and <c>--only</c>: for example <c>blocking-p1-c200</c>.</summary>
+    public required string Id { get; init; }
+
+    /// <summary>The JSON <c>workload</c> field: <c>noop</c>, <c>blocking</c>, <c>async</c>, <c>flood</c> or <c>idle</c>.</summary>
+    public required string Name { get; init; }
+
+    public required WorkKind Kind { get; init; }
+
+    public required int Partitions { get; init; }
+
+    public int LatencyMs { get; init; }
+
+    public required int Concurrency { get; init; }
+
+    /// <summary>Messages seeded into the input topic.</summary>
+    public required long Seeded { get; init; }
+
+    /// <summary>Outputs a run waits for (<see cref="long.MaxValue"/>: run for the budget).</summary>
+    public required long Target { get; init; }
+
+    /// <summary>Processing time allowed after the first read (a run that needs more ends there).</summary>
+    public required double BudgetSeconds { get; init; }
+
+    /// <summary>The sequential baseline's budget: at P / L messages per second it cannot finish large workloads.</summary>
+    public double? SequentialBudgetSeconds { get; init; }
+
+    public int? MaxPendingPerPartition { get; init; }
+
+    public double IdleSeconds { get; init; }
+
+    public required IReadOnlyList<string> Systems { get; init; }
+
+    /// <summary>The Little's-law bound of a system on this workload (messages/s), or null when latency is not the limit.</summary>
+    public double? Bound(string system) => Kind is WorkKind.Blocking or WorkKind.Async
+        ? (system == SystemNames.Sequential ? Partitions : Concurrency) * 1000.0 / LatencyMs
+        : null;
+}
+
+/// <summary>The workloads of a quick and of a full run.</summary>
+internal static class Plan
+{
+    /// <summary>Meshinery's pending limit for throughput runs: high enough never to pause a partition.</summary>
+    private const int UnthrottledPending = 200_000;
+
+    public static IReadOnlyList<Workload> Create(bool quick)
+    {
+        var workloads = new List<Workload>();
+        string[] noopSystems = [SystemNames.ConsumeOnly, SystemNames.RawLoop, .. SystemNames.Compared];
+
+        // No-op: raw overhead against a plain consume loop. C is high so that waiting for output acknowledgements
+        // (a few ms each) never limits the systems that wait for them.
+        var noopMessages = quick ? 50_000 : 200_000;
+        foreach (var partitions in new[] { 1, 8 })
+        {
+            workloads.Add(new Workload
+            {
+                Id = $"noop-p{partitions}",
+                Name = "noop",
+                Kind = WorkKind.Noop,
+                Partitions = partitions,
+                Concurrency = 2_000,
+                Seeded = noopMessages,
+                Target = noopMessages,
+                BudgetSeconds = 60,
+                MaxPendingPerPartition = UnthrottledPending,
+                Systems = noopSystems,
+            });
+        }
+
+        // Latency: L = 50 ms, blocking and async. Each run lasts about `seconds` at the Little's-law bound C / L.
+        const int latency = 50;
+        var seconds = quick ? 2.5 : 5.0;
+        var sequentialBudget = quick ? 2.0 : 5.0;
+        int[] sweep = [50, 100, 200, 400];
+        foreach (var kind in new[] { WorkKind.Blocking, WorkKind.Async })
+        {
+            var concurrencies = quick && kind == WorkKind.Async ? [200] : sweep;
+            foreach (var concurrency in concurrencies)
+            {
+                workloads.Add(LatencyWorkload(kind, partitions: 1, concurrency, latency, seconds, sequentialBudget));
+            }
+        }
+
+        foreach (var kind in new[] { WorkKind.Blocking, WorkKind.Async })
+        {
+            workloads.Add(LatencyWorkload(kind, partitions: 8, concurrency: 200, latency, seconds, sequentialBudget));
+        }
+
+        // Flood: a large backlog and slow processing; only memory matters. The library's default pending limit.
+        long[] backlogs = quick ? [50_000, 500_000] : [100_000, 1_000_000];
+        foreach (var backlog in backlogs)
+        {
+            workloads.Add(new Workload
+            {
+                Id = $"flood-{backlog / 1000}k",
+                Name = "flood",
+                Kind = WorkKind.Async,
+                Partitions = 1,
+                LatencyMs = latency,
+                Concurrency = 200,
+                Seeded = backlog,
+                Target = long.MaxValue,
+                BudgetSeconds = quick ? 4 : 6,
+                Systems = SystemNames.Compared,
+            });
+        }
+
+        workloads.Add(new Workload
+        {
+            Id = "idle",
+            Name = "idle",
+            Kind = WorkKind.Idle,
+            Partitions = 1,
+            Concurrency = 200,
+            Seeded = 0,
+            Target = long.MaxValue,
+            BudgetSeconds = 0,
+            IdleSeconds = quick ? 3 : 5,
+            Systems = [SystemNames.Meshinery, SystemNames.MeshineryInMemory, SystemNames.RawLoop],
+        });
+
+        return workloads;
+    }
+
+    private static Workload LatencyWorkload(WorkKind kind, int partitions, int concurrency, int latency, double seconds, double sequentialBudget)
+    {
+        var messages = (long)(concurrency * 1000.0 / latency * seconds);
+        var name = kind == WorkKind.Blocking ? "blocking" : "async";
+        return new Workload
+        {
+            Id = $"{name}-p{partitions}-c{concurrency}",
+            Name = name,
+            Kind = kind,
+            Partitions = partitions,
+            LatencyMs = latency,
+            Concurrency = concurrency,
+            Seeded = messages,
+            Target = messages,
+            BudgetSeconds = (seconds * 3) + 10,
+            SequentialBudgetSeconds = sequentialBudget,
+            MaxPendingPerPartition = UnthrottledPending,
+            Systems = SystemNames.Compared,
+        };
+    }
+}

@@ -1,0 +1,114 @@
+using System.Text.Json.Serialization;
+
+namespace Meshinery.Scenarios.Orchestration;
+
+/// <summary>
+/// One line of the results: one system on one workload, the median of the repeated runs (each field separately). The
+/// first twelve fields are the harness's documented contract; the rest are extras.
+/// </summary>
+internal sealed record ResultRow
+{
+    [JsonPropertyName("system")]
+    public required string System { get; init; }
+
+    [JsonPropertyName("workload")]
+    public required string Workload { get; init; }
+
+    /// <summary>Messages the run was asked to process (for flood: the backlog; 0 for idle).</summary>
+    [JsonPropertyName("messages")]
+    public required long Messages { get; init; }
+
+    [JsonPropertyName("partitions")]
+    public required int Partitions { get; init; }
+
+    [JsonPropertyName("latency_ms")]
+    public required int LatencyMs { get; init; }
+
+    [JsonPropertyName("concurrency")]
+    public required int Concurrency { get; init; }
+
+    /// <summary>Acknowledged outputs / (last acknowledgement − first read).</summary>
+    [JsonPropertyName("throughput_per_s")]
+    public required double ThroughputPerSecond { get; init; }
+
+    /// <summary>Little's law: C / L (sequential: P / L); null where latency is not the limit.</summary>
+    [JsonPropertyName("bound_per_s")]
+    public required double? BoundPerSecond { get; init; }
+
+    /// <summary>End-to-end latency, produce to output, with a backlog message counted as produced when the system started reading.</summary>
+    [JsonPropertyName("p50_ms")]
+    public required double? P50Milliseconds { get; init; }
+
+    [JsonPropertyName("p99_ms")]
+    public required double? P99Milliseconds { get; init; }
+
+    /// <summary>CPU time of the system's process from its start to its last acknowledgement (idle: over the idle window).</summary>
+    [JsonPropertyName("cpu_s")]
+    public required double CpuSeconds { get; init; }
+
+    /// <summary>Peak working set of the system's process, sampled every 100 ms.</summary>
+    [JsonPropertyName("peak_mb")]
+    public required double PeakMegabytes { get; init; }
+
+    [JsonPropertyName("id")]
+    public required string Id { get; init; }
+
+    [JsonPropertyName("kind")]
+    public required string Kind { get; init; }
+
+    [JsonPropertyName("ratio_to_bound")]
+    public double? RatioToBound { get; init; }
+
+    /// <summary>No-op only: throughput / the raw loop's throughput on the same workload.</summary>
+    [JsonPropertyName("ratio_to_raw")]
+    public double? RatioToRaw { get; set; }
+
+    /// <summary>From the time the system read a message to the time it produced its output.</summary>
+    [JsonPropertyName("service_p50_ms")]
+    public double? ServiceP50Milliseconds { get; init; }
+
+    [JsonPropertyName("service_p99_ms")]
+    public double? ServiceP99Milliseconds { get; init; }
+
+    /// <summary>Outputs acknowledged by the end of the measured window.</summary>
+    [JsonPropertyName("processed")]
+    public long Processed { get; init; }
+
+    /// <summary>Outputs found in the output topic after the run (includes what was finished while stopping).</summary>
+    [JsonPropertyName("outputs")]
+    public long Outputs { get; init; }
+
+    [JsonPropertyName("duplicates")]
+    public long Duplicates { get; init; }
+
+    [JsonPropertyName("cpu_us_per_message")]
+    public double? CpuMicrosecondsPerMessage { get; init; }
+
+    /// <summary>The kernel's peak resident set (VmHWM) of the system's process over its whole life.</summary>
+    [JsonPropertyName("kernel_peak_mb")]
+    public double KernelPeakMegabytes { get; init; }
+
+    [JsonPropertyName("wall_s")]
+    public double WallSeconds { get; init; }
+
+    /// <summary>Idle only: CPU seconds per wall second.</summary>
+    [JsonPropertyName("cpu_fraction")]
+    public double? CpuFraction { get; init; }
+
+    /// <summary>Idle only: context switches of all the process's threads per second.</summary>
+    [JsonPropertyName("wakeups_per_s")]
+    public double? WakeupsPerSecond { get; init; }
+
+    /// <summary>Why the runs ended: target (every message), budget (time), idle.</summary>
+    [JsonPropertyName("end_reason")]
+    public string EndReason { get; init; } = string.Empty;
+
+    [JsonPropertyName("runs")]
+    public int Runs { get; init; }
+
+    [JsonPropertyName("throughput_runs")]
+    public IReadOnlyList<double> ThroughputRuns { get; init; } = [];
+
+    [JsonPropertyName("errors")]
+    public IReadOnlyList<string> Errors { get; init; } = [];
+}

@@ -1,0 +1,164 @@
+using System.Diagnostics;
+using System.Globalization;
+using Meshinery.Scenarios.Messages;
+
+namespace Meshinery.Scenarios.Orchestration;
+
+/// <summary>The figures of one run of one system, computed from its report and its output topic.</summary>
+internal sealed record RunMeasurement
+{
+    public double Throughput { get; init; }
+
+    public double? P50 { get; init; }
+
+    public double? P99 { get; init; }
+
+    public double? ServiceP50 { get; init; }
+
+    public double? ServiceP99 { get; init; }
+
+    public double CpuSeconds { get; init; }
+
+    public double PeakMegabytes { get; init; }
+
+    public double KernelPeakMegabytes { get; init; }
+
+    public double WallSeconds { get; init; }
+
+    public long Processed { get; init; }
+
+    public long Outputs { get; init; }
+
+    public long Duplicates { get; init; }
+
+    public double? CpuFraction { get; init; }
+
+    public double? WakeupsPerSecond { get; init; }
+
+    public string EndReason { get; init; } = string.Empty;
+
+    public string? Error { get; init; }
+
+    public static RunMeasurement Failed(string error) => new() { Error = error };
+
+    public static RunMeasurement From(Workload workload, string system, RunReport report, List<OutputRecord> outputs)
+    {
+        const double MegaByte = 1024.0 * 1024.0;
+        var toMilliseconds = 1000.0 / Stopwatch.Frequency;
+        var window = (report.LastAckStamp - report.FirstReadStamp) / (double)Stopwatch.Frequency;
+        var endToEnd = new double[outputs.Count];
+        var service = new double[outputs.Count];
+        var seen = new HashSet<long>();
+        long duplicates = 0;
+        for (var i = 0; i < outputs.Count; i++)
+        {
+            var record = outputs[i];
+
+            // A backlog message counts as produced when the system started reading: every system then starts alike,
+            // whenever its turn came after the seeding.
+            endToEnd[i] = (record.OutputStamp - Math.Max(record.ProducedStamp, report.FirstReadStamp)) * toMilliseconds;
+            service[i] = (record.OutputStamp - record.ReadStamp) * toMilliseconds;
+            if (!seen.Add(record.Sequence))
+            {
+                duplicates++;
+            }
+        }
+
+        Array.Sort(endToEnd);
+        Array.Sort(service);
+        string? error = report.Failed > 0 ? $"{system}: {report.Failed} outputs failed ({report.FirstError})" : null;
+        if (workload.Kind != WorkKind.Idle && report.EndReason == "budget" && workload.Target != long.MaxValue && system != SystemNames.Sequential)
+        {
+            error ??= $"{system}: processed only {report.Acked} of {workload.Target} messages within the budget";
+        }
+
+        return new RunMeasurement
+        {
+            Throughput = report.Acked > 0 && window > 0 ? report.Acked / window : 0,
+            P50 = Percentile(endToEnd, 0.50),
+            P99 = Percentile(endToEnd, 0.99),
+            ServiceP50 = Percentile(service, 0.50),
+            ServiceP99 = Percentile(service, 0.99),
+            CpuSeconds = report.CpuSeconds,
+            PeakMegabytes = report.PeakWorkingSetBytes / MegaByte,
+            KernelPeakMegabytes = report.KernelPeakResidentBytes / MegaByte,
+            WallSeconds = report.WallSeconds,
+            Processed = report.Acked,
+            Outputs = outputs.Count,
+            Duplicates = duplicates,
+            CpuFraction = workload.Kind == WorkKind.Idle ? report.CpuSeconds / report.WallSeconds : null,
+            WakeupsPerSecond = workload.Kind == WorkKind.Idle ? report.ContextSwitches / report.WallSeconds : null,
+            EndReason = report.EndReason,
+            Error = error,
+        };
+    }
+
+    /// <summary>The medians of the runs, field by field, as a result row.</summary>
+    public static ResultRow Aggregate(Workload workload, string system, List<RunMeasurement> runs)
+    {
+        var ok = runs.Where(r => r.Error is null || r.Processed > 0).ToList();
+        var bound = workload.Bound(system);
+        var throughput = Median(ok.Select(r => r.Throughput));
+        var processed = Median(ok.Select(r => (double)r.Processed));
+        var cpu = Median(ok.Select(r => r.CpuSeconds));
+        return new ResultRow
+        {
+            System = system,
+            Workload = workload.Name,
+            Messages = workload.Kind == WorkKind.Idle ? 0 : workload.Seeded,
+            Partitions = workload.Partitions,
+            LatencyMs = workload.LatencyMs,
+            Concurrency = system == SystemNames.Sequential ? workload.Partitions : workload.Concurrency,
+            ThroughputPerSecond = Round(throughput, 1),
+            BoundPerSecond = bound,
+            P50Milliseconds = Round(Median(ok.Select(r => r.P50)), 2),
+            P99Milliseconds = Round(Median(ok.Select(r => r.P99)), 2),
+            CpuSeconds = Round(cpu, 3),
+            PeakMegabytes = Round(Median(ok.Select(r => r.PeakMegabytes)), 1),
+            Id = workload.Id,
+            Kind = workload.Kind.ToString().ToLowerInvariant(),
+            RatioToBound = bound is { } b && throughput > 0 ? Round(throughput / b, 3) : null,
+            ServiceP50Milliseconds = Round(Median(ok.Select(r => r.ServiceP50)), 2),
+            ServiceP99Milliseconds = Round(Median(ok.Select(r => r.ServiceP99)), 2),
+            Processed = (long)processed,
+            Outputs = (long)Median(ok.Select(r => (double)r.Outputs)),
+            Duplicates = ok.Count == 0 ? 0 : ok.Max(r => r.Duplicates),
+            CpuMicrosecondsPerMessage = processed > 0 && workload.Kind != WorkKind.Idle ? Round(cpu / processed * 1e6, 1) : null,
+            KernelPeakMegabytes = Round(Median(ok.Select(r => r.KernelPeakMegabytes)), 1),
+            WallSeconds = Round(Median(ok.Select(r => r.WallSeconds)), 2),
+            CpuFraction = Round(Median(ok.Select(r => r.CpuFraction)), 4),
+            WakeupsPerSecond = Round(Median(ok.Select(r => r.WakeupsPerSecond)), 1),
+            EndReason = string.Join('/', ok.Select(r => r.EndReason).Distinct()),
+            Runs = ok.Count,
+            ThroughputRuns = [.. ok.Select(r => Round(r.Throughput, 1))],
+            Errors = [.. runs.Where(r => r.Error is not null).Select(r => r.Error!)],
+        };
+    }
+
+    public string Describe() => Error ?? (CpuFraction is { } fraction
+        ? string.Create(CultureInfo.InvariantCulture, $"idle: {fraction:P2} of a core, {WakeupsPerSecond:N0} wake-ups/s, peak {PeakMegabytes:N0} MB")
+        : string.Create(
+            CultureInfo.InvariantCulture,
+            $"{Throughput,9:N0}/s  p50 {P50,8:N1} ms  p99 {P99,8:N1} ms  cpu {CpuSeconds,6:N2} s  peak {PeakMegabytes,5:N0} MB  ({Processed:N0} acked, {EndReason})"));
+
+    private static double? Percentile(double[] sorted, double quantile) =>
+        sorted.Length == 0 ? null : sorted[Math.Clamp((int)Math.Ceiling(quantile * sorted.Length) - 1, 0, sorted.Length - 1)];
+
+    private static double Median(IEnumerable<double> values) => Median(values.Select(v => (double?)v)) ?? 0;
+
+    private static double? Median(IEnumerable<double?> values)
+    {
+        var sorted = values.OfType<double>().Order().ToArray();
+        if (sorted.Length == 0)
+        {
+            return null;
+        }
+
+        var middle = sorted.Length / 2;
+        return sorted.Length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+    }
+
+    private static double Round(double value, int digits) => Math.Round(value, digits);
+
+    private static double? Round(double? value, int digits) => value is { } v ? Math.Round(v, digits) : null;
+}

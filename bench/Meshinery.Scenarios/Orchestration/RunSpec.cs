@@ -1,0 +1,109 @@
+namespace Meshinery.Scenarios.Orchestration;
+
+/// <summary>The systems the harness compares.</summary>
+internal static class SystemNames
+{
+    /// <summary>One consumer, one thread: consume, produce the output without waiting for it, commit periodically.</summary>
+    public const string RawLoop = "raw-loop";
+
+    /// <summary>One consumer, one thread, nothing else: how fast the cluster can hand out messages.</summary>
+    public const string ConsumeOnly = "consume-only";
+
+    /// <summary>One message at a time per partition: a thread and a consumer per partition (Kafka Streams' model).</summary>
+    public const string Sequential = "sequential";
+
+    /// <summary>N workers with a bounded queue each, messages routed by key hash (KafkaFlow's model).</summary>
+    public const string KeyHashWorkers = "key-hash-workers";
+
+    /// <summary>Meshinery, unordered.</summary>
+    public const string Meshinery = "meshinery";
+
+    /// <summary>Meshinery with an in-memory input (idle measurement only).</summary>
+    public const string MeshineryInMemory = "meshinery-in-memory";
+
+    public static readonly string[] Compared = [Sequential, KeyHashWorkers, Meshinery];
+}
+
+/// <summary>What the per-message work is.</summary>
+internal enum WorkKind
+{
+    /// <summary>Nothing: raw overhead.</summary>
+    Noop,
+
+    /// <summary><c>Thread.Sleep(L)</c>: a blocking call.</summary>
+    Blocking,
+
+    /// <summary><c>await Task.Delay(L)</c>: an async wait.</summary>
+    Async,
+
+    /// <summary>No messages at all: the system's idle cost.</summary>
+    Idle,
+}
+
+/// <summary>One run of one system, handed to a child process as a JSON line on its standard input.</summary>
+internal sealed record RunSpec
+{
+    public required string System { get; init; }
+
+    public required WorkKind Kind { get; init; }
+
+    public required string BootstrapServers { get; init; }
+
+    public required string InputTopic { get; init; }
+
+    public required string OutputTopic { get; init; }
+
+    public required string GroupId { get; init; }
+
+    public required int Partitions { get; init; }
+
+    public int LatencyMs { get; init; }
+
+    public required int Concurrency { get; init; }
+
+    /// <summary>Outputs to wait for; the run ends when this many are acknowledged.</summary>
+    public required long Target { get; init; }
+
+    /// <summary>The run also ends this long after the first message was read (sequential runs, flood).</summary>
+    public required double BudgetSeconds { get; init; }
+
+    /// <summary>Meshinery's <c>KafkaOptions.MaxPendingPerPartition</c>; null for the library's default.</summary>
+    public int? MaxPendingPerPartition { get; init; }
+
+    /// <summary>For <see cref="WorkKind.Idle"/>: how long to measure.</summary>
+    public double IdleSeconds { get; init; }
+
+    /// <summary>How long the whole child may take before the parent kills it.</summary>
+    public required double DeadlineSeconds { get; init; }
+}
+
+/// <summary>What a child process reports back (one JSON line on its standard output, after <see cref="Prefix"/>).</summary>
+internal sealed record RunReport
+{
+    public const string Prefix = "RESULT ";
+
+    public long Acked { get; init; }
+
+    public long Failed { get; init; }
+
+    public string? FirstError { get; init; }
+
+    public long FirstReadStamp { get; init; }
+
+    public long LastAckStamp { get; init; }
+
+    /// <summary>Why the run ended: <c>target</c>, <c>budget</c> or <c>idle</c>.</summary>
+    public string EndReason { get; init; } = string.Empty;
+
+    public double CpuSeconds { get; init; }
+
+    public double WallSeconds { get; init; }
+
+    public long PeakWorkingSetBytes { get; init; }
+
+    public long KernelPeakResidentBytes { get; init; }
+
+    public long ContextSwitches { get; init; }
+
+    public double StopSeconds { get; init; }
+}

@@ -1,0 +1,102 @@
+using Confluent.Kafka;
+using Meshinery.Scenarios.Measurement;
+using Meshinery.Scenarios.Orchestration;
+
+namespace Meshinery.Scenarios.Systems;
+
+/// <summary>A system under test, running in a child process.</summary>
+internal abstract class BenchSystem
+{
+    protected BenchSystem(RunSpec spec, RunProbe probe)
+    {
+        Spec = spec;
+        Probe = probe;
+        Latency = TimeSpan.FromMilliseconds(spec.LatencyMs);
+    }
+
+    protected RunSpec Spec { get; }
+
+    protected RunProbe Probe { get; }
+
+    protected TimeSpan Latency { get; }
+
+    /// <summary>Whether the system is ready to read (consumer assigned), for idle measurements.</summary>
+    public abstract bool IsReady { get; }
+
+    public static BenchSystem Create(RunSpec spec, RunProbe probe) => spec.System switch
+    {
+        SystemNames.RawLoop => new PlainLoopSystem(spec, probe, PlainLoopSystem.Mode.Raw),
+        SystemNames.ConsumeOnly => new PlainLoopSystem(spec, probe, PlainLoopSystem.Mode.ConsumeOnly),
+        SystemNames.Sequential => new PlainLoopSystem(spec, probe, PlainLoopSystem.Mode.PerPartition),
+        SystemNames.KeyHashWorkers => new KeyHashWorkersSystem(spec, probe),
+        SystemNames.Meshinery => new MeshinerySystem(spec, probe, inMemory: false),
+        SystemNames.MeshineryInMemory => new MeshinerySystem(spec, probe, inMemory: true),
+        _ => throw new ArgumentException($"Unknown system '{spec.System}'.", nameof(spec)),
+    };
+
+    public abstract Task StartAsync(CancellationToken cancellationToken);
+
+    public abstract Task StopAsync(CancellationToken cancellationToken);
+
+    /// <summary>The per-message work, called synchronously (blocking or no-op work, or an async wait waited for).</summary>
+    protected void WorkSync()
+    {
+        switch (Spec.Kind)
+        {
+            case WorkKind.Blocking:
+                Thread.Sleep(Latency);
+                break;
+            case WorkKind.Async:
+                // One message at a time: the loop has nothing else to do while it waits.
+                Task.Delay(Latency).GetAwaiter().GetResult();
+                break;
+        }
+    }
+
+    /// <summary>The per-message work, for systems that can await.</summary>
+    protected ValueTask WorkAsync(CancellationToken cancellationToken)
+    {
+        switch (Spec.Kind)
+        {
+            case WorkKind.Blocking:
+                Thread.Sleep(Latency);
+                return default;
+            case WorkKind.Async:
+                return new ValueTask(Task.Delay(Latency, cancellationToken));
+            default:
+                return default;
+        }
+    }
+
+    /// <summary>Consumer settings of the baselines (Meshinery's input sets the same group, commit and reset settings).</summary>
+    protected ConsumerConfig BaselineConsumerConfig() => new()
+    {
+        BootstrapServers = Spec.BootstrapServers,
+        GroupId = Spec.GroupId,
+        EnableAutoCommit = false,
+        EnableAutoOffsetStore = false,
+        AutoOffsetReset = AutoOffsetReset.Earliest,
+        ClientId = Spec.System,
+    };
+
+    /// <summary>Producer settings of the baselines: those Meshinery's outputs use by default.</summary>
+    protected ProducerConfig BaselineProducerConfig() => new()
+    {
+        BootstrapServers = Spec.BootstrapServers,
+        EnableIdempotence = true,
+        LingerMs = ClientSettings.LingerMs,
+        ClientId = Spec.System,
+    };
+}
+
+/// <summary>Client settings shared by every system.</summary>
+internal static class ClientSettings
+{
+    /// <summary>Producer linger: Meshinery's default and librdkafka's.</summary>
+    public const double LingerMs = 5;
+
+    /// <summary>How often the baselines commit: Meshinery's default <c>KafkaOptions.CommitInterval</c>.</summary>
+    public static readonly TimeSpan CommitInterval = TimeSpan.FromSeconds(5);
+
+    public static readonly TimeSpan PollTimeout = TimeSpan.FromMilliseconds(100);
+}

@@ -1,0 +1,153 @@
+using System.Globalization;
+using Meshinery.Kafka;
+using Meshinery.Scenarios.Measurement;
+using Meshinery.Scenarios.Messages;
+using Meshinery.Scenarios.Orchestration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+
+namespace Meshinery.Scenarios.Systems;
+
+/// <summary>
+/// Meshinery, unordered: a <see cref="KafkaInput{T}"/>, one step doing the work (a sync step for blocking and no-op
+/// work, an async step for async work), and a <see cref="KafkaOutput{T}"/>. The task's in-flight limit is the
+/// concurrency C; for blocking work the worker pool has C threads too. Everything else is the library's default.
+/// </summary>
+internal sealed class MeshinerySystem : BenchSystem
+{
+    private const string TaskName = "bench";
+    private readonly bool _inMemory;
+    private ServiceProvider? _services;
+    private MeshineryEngine? _engine;
+    private KafkaInput<BenchMessage>? _input;
+
+    public MeshinerySystem(RunSpec spec, RunProbe probe, bool inMemory)
+        : base(spec, probe) => _inMemory = inMemory;
+
+    public override bool IsReady => _inMemory ? _engine is not null : _input is { AssignedPartitions: > 0 };
+
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var services = new ServiceCollection();
+        services.AddLogging(logging => logging
+            .SetMinimumLevel(LogLevel.Warning)
+            .AddSimpleConsole(console => console.SingleLine = true));
+        services.Configure<ConsoleLoggerOptions>(console => console.LogToStandardErrorThreshold = LogLevel.Trace);
+        services.AddMeshinery(mesh =>
+        {
+            mesh.Configure(options =>
+            {
+                if (Spec.Kind == WorkKind.Blocking)
+                {
+                    options.WorkerThreads = Spec.Concurrency; // a blocking step holds its thread for the whole call
+                }
+
+                options.MaxInFlight = Math.Max(options.MaxInFlight, Spec.Concurrency);
+                options.DrainTimeout = TimeSpan.FromSeconds(20);
+                options.CancellationGracePeriod = TimeSpan.FromSeconds(2);
+            });
+            if (_inMemory)
+            {
+                mesh.AddTask<BenchMessage>(TaskName, task => DefineSteps(task.ReadFrom(new InMemoryInput<BenchMessage>("idle"))));
+                return;
+            }
+
+            mesh.UseKafka(kafka =>
+            {
+                kafka.BootstrapServers = Spec.BootstrapServers;
+                kafka.GroupId = Spec.GroupId;
+                if (Spec.MaxPendingPerPartition is { } pending)
+                {
+                    kafka.MaxPendingPerPartition = pending;
+                }
+
+                kafka.ConsumerConfig["client.id"] = Spec.System;
+                kafka.ProducerConfig["client.id"] = Spec.System;
+                kafka.ProducerConfig["linger.ms"] = ClientSettings.LingerMs.ToString(CultureInfo.InvariantCulture);
+            });
+            _input = new KafkaInput<BenchMessage>(Spec.InputTopic, input => input.Deserializer = new BenchMessageDeserializer(Probe));
+            var output = new KafkaOutput<BenchMessage>(Spec.OutputTopic, output => output.Serializer = BenchMessageSerializer.Instance);
+            mesh.AddTask<BenchMessage>(TaskName, task => DefineSteps(task.ReadFrom(_input)).WriteTo(new ProbedOutput(output, Probe)));
+        });
+
+        _services = services.BuildServiceProvider();
+        _engine = _services.GetRequiredService<MeshineryEngine>();
+        await _engine.StartAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_engine is not null)
+        {
+            await _engine.StopAsync(cancellationToken).ConfigureAwait(false);
+            await _engine.Completion.ConfigureAwait(false);
+            var stats = _engine.GetStatistics(TaskName);
+            if (stats.Failed > 0 || stats.Abandoned > 0)
+            {
+                Console.Error.WriteLine(string.Create(
+                    CultureInfo.InvariantCulture, $"meshinery: {stats.Failed} failed, {stats.Abandoned} abandoned runs"));
+            }
+
+            await _engine.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_services is not null)
+        {
+            await _services.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private TaskBuilder<BenchMessage, BenchMessage> DefineSteps(TaskBuilder<BenchMessage, BenchMessage> task)
+    {
+        task.WithMaxInFlight(Spec.Concurrency);
+        var latency = Latency;
+        return Spec.Kind switch
+        {
+            WorkKind.Blocking => task.Process(
+                message =>
+                {
+                    Thread.Sleep(latency);
+                    return message;
+                },
+                "work"),
+            WorkKind.Async => task.Process(
+                async (message, cancellationToken) =>
+                {
+                    await Task.Delay(latency, cancellationToken).ConfigureAwait(false);
+                    return message;
+                },
+                "work"),
+            _ => task.Process(static message => message, "work"),
+        };
+    }
+
+    /// <summary>Tells the probe when the broker has acknowledged an output (what the engine waits for before acknowledging).</summary>
+    private sealed class ProbedOutput(OutputSink<BenchMessage> inner, RunProbe probe) : OutputSink<BenchMessage>(inner.Name)
+    {
+        public override ValueTask StartAsync(SourceContext context, CancellationToken cancellationToken) =>
+            inner.StartAsync(context, cancellationToken);
+
+        public override ValueTask StopAsync(CancellationToken cancellationToken) => inner.StopAsync(cancellationToken);
+
+        public override bool IsTransient(Exception exception) => inner.IsTransient(exception);
+
+        public override ValueTask WriteAsync(BenchMessage item, CancellationToken cancellationToken)
+        {
+            var write = inner.WriteAsync(item, cancellationToken);
+            if (write.IsCompletedSuccessfully)
+            {
+                probe.MarkAcked();
+                return default;
+            }
+
+            return AwaitAsync(write);
+        }
+
+        private async ValueTask AwaitAsync(ValueTask write)
+        {
+            await write.ConfigureAwait(false);
+            probe.MarkAcked();
+        }
+    }
+}
