@@ -29,14 +29,12 @@ public sealed class KafkaInput<T> : InputSource<T>
     private const int MaxBatch = 1_000;
     private static readonly TimeSpan s_idleConsumeTimeout = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan s_pausedConsumeTimeout = TimeSpan.FromMilliseconds(5);
-    private static readonly TimeSpan s_errorLogInterval = TimeSpan.FromSeconds(30);
 
     private readonly KafkaInputOptions<T> _options;
     private readonly Lock _bufferLock = new();
     private readonly Queue<PartitionState<T>> _rotation = new();
     private readonly Dictionary<TopicPartition, PartitionState<T>> _partitions = [];
     private readonly ConcurrentDictionary<TopicPartition, long> _committed = new();
-    private readonly ConcurrentDictionary<ErrorCode, long> _lastErrorLogged = new();
     private readonly WaitSignal _acknowledged = new();
     private readonly WaitSignal _stopRequested = new();
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -146,9 +144,10 @@ public sealed class KafkaInput<T> : InputSource<T>
             config.ConsumerConfig[key] = value;
         }
 
+        var events = new ClientEvents(_logger, context, _bootstrapServers);
         _consumer = new ConsumerBuilder<byte[], byte[]>(config.CreateConsumerConfig(GroupId))
-            .SetErrorHandler((consumer, error) => OnClientError(consumer.Name, error))
-            .SetLogHandler((_, message) => OnClientLog(message))
+            .SetErrorHandler((consumer, error) => events.OnError(consumer.Name, error))
+            .SetLogHandler((_, message) => events.OnLog(message))
             .SetPartitionsAssignedHandler((_, partitions) => OnAssigned(partitions))
             .SetPartitionsRevokedHandler((_, partitions) => OnRevoked(partitions))
             .SetPartitionsLostHandler((_, partitions) => OnLost(partitions))
@@ -236,8 +235,9 @@ public sealed class KafkaInput<T> : InputSource<T>
             }
 
             // The engine has drained (or abandoned) its runs before stopping its sources: commit what is finished, then
-            // leave the group; the revocation that follows finds nothing left to wait for.
+            // leave the group. The revocation that follows does not wait: a run still going now ignores cancellation.
             Commit(consumer, _partitions.Values);
+            RewindUntaken(consumer, _partitions.Values);
             KafkaLog.InputStopped(_logger, Name, FormatOffsets(_committed));
             consumer.Close();
         }
@@ -411,6 +411,47 @@ public sealed class KafkaInput<T> : InputSource<T>
     /// At least once: everything from the oldest unfinished message to the newest read (what a crash would redeliver).
     /// At most once: what is read but not yet taken by the engine.
     /// </summary>
+    /// <summary>
+    /// At most once, offsets are committed when messages are read, so messages read but never taken by the engine would
+    /// be lost when the input stops or gives partitions up. Committing the offset of the first such message again
+    /// (Kafka accepts a lower offset) hands them to the next reader instead; only runs already started can be lost.
+    /// </summary>
+    private void RewindUntaken(IConsumer<byte[], byte[]> consumer, IEnumerable<PartitionState<T>> partitions)
+    {
+        if (_delivery != KafkaDelivery.AtMostOnce)
+        {
+            return;
+        }
+
+        List<TopicPartitionOffset> offsets;
+        lock (_bufferLock)
+        {
+            offsets = [.. partitions
+                .Where(p => !p.IsRevoked && p.Buffer.Count > 0)
+                .Select(p => new TopicPartitionOffset(p.TopicPartition, new Offset(p.Buffer.Peek().Position.Offset)))];
+        }
+
+        if (offsets.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            consumer.Commit(offsets);
+            foreach (var offset in offsets)
+            {
+                _committed[offset.TopicPartition] = offset.Offset.Value;
+            }
+
+            Committed?.Invoke(this, offsets);
+        }
+        catch (KafkaException error) when (!error.Error.IsFatal)
+        {
+            KafkaLog.CommitFailed(_logger, error, Name);
+        }
+    }
+
     private int Pending(PartitionState<T> partition) =>
         _delivery == KafkaDelivery.AtLeastOnce ? partition.Tracker.Buffered : partition.Buffer.Count + partition.Unpublished;
 
@@ -484,10 +525,16 @@ public sealed class KafkaInput<T> : InputSource<T>
 
     private void OnRevoked(List<TopicPartitionOffset> partitions)
     {
+        var states = partitions.Select(p => _partitions.GetValueOrDefault(p.TopicPartition)).OfType<PartitionState<T>>().ToList();
+        RewindUntaken(_consumer!, states);
         var revoked = TakeOver(partitions.Select(p => p.TopicPartition));
         if (_delivery == KafkaDelivery.AtLeastOnce)
         {
-            WaitForHandedOut(revoked);
+            if (!_stopping)
+            {
+                WaitForHandedOut(revoked);
+            }
+
             Commit(_consumer!, revoked);
         }
 
@@ -567,37 +614,6 @@ public sealed class KafkaInput<T> : InputSource<T>
         {
             _revocationWaiting = false;
         }
-    }
-
-    private void OnClientError(string client, Error error)
-    {
-        if (error.IsFatal)
-        {
-            KafkaLog.FatalClientError(_logger, client, error.Code, error.Reason);
-            _context.ReportFatalError(new KafkaException(error));
-            return;
-        }
-
-        // librdkafka repeats connection errors while a broker is down: log each kind at most every 30 s.
-        var now = _context.TimeProvider.GetTimestamp();
-        var last = _lastErrorLogged.GetOrAdd(error.Code, 0);
-        if (last == 0 || _context.TimeProvider.GetElapsedTime(last, now) >= s_errorLogInterval)
-        {
-            _lastErrorLogged[error.Code] = now;
-            KafkaLog.ClientError(_logger, client, error.Code, error.Reason, _bootstrapServers);
-        }
-    }
-
-    private void OnClientLog(LogMessage message)
-    {
-        var level = message.Level switch
-        {
-            SyslogLevel.Emergency or SyslogLevel.Alert or SyslogLevel.Critical or SyslogLevel.Error => LogLevel.Error,
-            SyslogLevel.Warning => LogLevel.Warning,
-            SyslogLevel.Notice or SyslogLevel.Info => LogLevel.Information,
-            _ => LogLevel.Debug,
-        };
-        KafkaLog.LibrdkafkaLog(_logger, level, message.Facility, message.Name, message.Message);
     }
 
     private long ToTimestampTicks(TimeSpan span) => (long)(span.TotalSeconds * _context.TimeProvider.TimestampFrequency);

@@ -95,8 +95,10 @@ public enum KafkaDelivery
     AtLeastOnce,
 
     /// <summary>
-    /// The original framework's behaviour: a message's offset is committed before the message is handed to the engine.
-    /// A crash loses the messages in flight; none is processed twice.
+    /// The original framework's behaviour: offsets are committed as messages are read, before the engine processes
+    /// them. A crash loses the messages read and not yet finished; none is processed twice. When the input stops or
+    /// gives partitions up, it commits again the offset of the first message the engine has not taken, so only runs
+    /// already started can be lost then.
     /// </summary>
     AtMostOnce,
 }

@@ -14,11 +14,8 @@ namespace Meshinery.Kafka;
 /// <typeparam name="T">The item type.</typeparam>
 public abstract class KafkaProducerSink<T> : OutputSink<T>
 {
-    private static readonly TimeSpan s_errorLogInterval = TimeSpan.FromSeconds(30);
     private readonly string? _bootstrapServers;
     private readonly IDictionary<string, string> _producerConfig;
-    private long _lastErrorLogged;
-    private SourceContext _context = null!;
 
     private protected KafkaProducerSink(string topic, string? bootstrapServers, IDictionary<string, string> producerConfig)
         : base(topic)
@@ -41,7 +38,6 @@ public abstract class KafkaProducerSink<T> : OutputSink<T>
     public override ValueTask StartAsync(SourceContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        _context = context;
         Logger = context.LoggerFactory.CreateLogger("Meshinery.Kafka");
         var shared = context.Services.GetService<IOptions<KafkaOptions>>()?.Value ?? new KafkaOptions();
         var bootstrapServers = _bootstrapServers ?? shared.BootstrapServers;
@@ -57,8 +53,10 @@ public abstract class KafkaProducerSink<T> : OutputSink<T>
             options.ProducerConfig[key] = value;
         }
 
+        var events = new ClientEvents(Logger, context, bootstrapServers);
         Producer = new ProducerBuilder<byte[]?, byte[]?>(options.CreateProducerConfig())
-            .SetErrorHandler((producer, error) => OnClientError(producer.Name, error, bootstrapServers))
+            .SetErrorHandler((producer, error) => events.OnError(producer.Name, error))
+            .SetLogHandler((_, message) => events.OnLog(message))
             .Build();
         return default;
     }
@@ -107,28 +105,19 @@ public abstract class KafkaProducerSink<T> : OutputSink<T>
             return;
         }
 
-        message.Headers ??= [];
-        if (!message.Headers.TryGetLastBytes("traceparent", out _))
+        if (message.Headers?.TryGetLastBytes("traceparent", out _) == true)
         {
-            message.Headers.Add("traceparent", Encoding.ASCII.GetBytes(activity.Id!));
-        }
-    }
-
-    private void OnClientError(string client, Error error, string bootstrapServers)
-    {
-        if (error.IsFatal)
-        {
-            KafkaLog.FatalClientError(Logger, client, error.Code, error.Reason);
-            _context.ReportFatalError(new KafkaException(error));
             return;
         }
 
-        var now = _context.TimeProvider.GetTimestamp();
-        var last = Interlocked.Read(ref _lastErrorLogged);
-        if (last == 0 || _context.TimeProvider.GetElapsedTime(last, now) >= s_errorLogInterval)
+        // A copy: the headers may be an object the user's function hands out for every message.
+        var headers = new Headers();
+        foreach (var header in message.Headers ?? [])
         {
-            Interlocked.Exchange(ref _lastErrorLogged, now);
-            KafkaLog.ClientError(Logger, client, error.Code, error.Reason, bootstrapServers);
+            headers.Add(header.Key, header.GetValueBytes());
         }
+
+        headers.Add("traceparent", Encoding.ASCII.GetBytes(activity.Id!));
+        message.Headers = headers;
     }
 }

@@ -14,7 +14,7 @@ internal static partial class Log
     [LoggerMessage(3, LogLevel.Information, "Meshinery stopped")]
     public static partial void EngineStopped(ILogger logger);
 
-    [LoggerMessage(4, LogLevel.Warning, "{InFlight} run(s) still in flight after the drain timeout of {DrainTimeout}; cancelling them")]
+    [LoggerMessage(4, LogLevel.Warning, "{InFlight} run(s) still in flight at the end of the drain (drain timeout {DrainTimeout}, or the host's shutdown timeout came first); cancelling them")]
     public static partial void DrainTimedOut(ILogger logger, int inFlight, TimeSpan drainTimeout);
 
     [LoggerMessage(5, LogLevel.Warning, "{InFlight} run(s) did not end within {GracePeriod} after cancellation (a step ignores its cancellation token); their items are not acknowledged")]
@@ -25,6 +25,9 @@ internal static partial class Log
 
     [LoggerMessage(7, LogLevel.Warning, "Task '{TaskName}' step '{StepName}' failed at {Position} (attempt {Attempt}); retrying in {Delay}")]
     public static partial void StepRetrying(ILogger logger, Exception exception, string taskName, string stepName, SourcePosition position, int attempt, TimeSpan delay);
+
+    [LoggerMessage(18, LogLevel.Debug, "Task '{TaskName}' step '{StepName}' failed again at {Position} (attempt {Attempt}); retrying in {Delay}")]
+    public static partial void StepRetryingAgain(ILogger logger, Exception exception, string taskName, string stepName, SourcePosition position, int attempt, TimeSpan delay);
 
     [LoggerMessage(8, LogLevel.Error, "{Failure}")]
     public static partial void RunFailed(ILogger logger, Exception exception, ProcessingFailure failure);

@@ -17,9 +17,13 @@ public sealed class MeshineryOptions
     [Range(1, int.MaxValue)]
     public int MaxInFlight { get; set; } = 10_000;
 
-    /// <summary>How long stopping waits for in-flight runs to finish before it cancels them. Default: 30 s.</summary>
+    /// <summary>
+    /// How long stopping waits for in-flight runs to finish before it cancels them (sooner when the host's shutdown
+    /// timeout expires first). Default: 20 s, so that draining, the grace period and the sources' final commits fit in
+    /// the host's default shutdown timeout of 30 s.
+    /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
-    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(20);
 
     /// <summary>
     /// How long stopping waits, after cancelling the remaining runs, for them to end. Runs still going then (a step

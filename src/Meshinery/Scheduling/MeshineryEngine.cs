@@ -245,14 +245,16 @@ public sealed class MeshineryEngine : IAsyncDisposable
             _scheduler.StopLoopsAndWorkers();
             await IgnoreFailureAsync(_scheduler.RunLoop.Exited).ConfigureAwait(false);
 
+            // Not the caller's token: a hurried host must still get the sources' final commits and the sinks' flushes,
+            // which are bounded by the clients' own timeouts.
             foreach (var input in _scheduler.Tasks.SelectMany(t => t.Definition.Inputs))
             {
-                await StopQuietlyAsync(input.Source.Name, ct => input.Source.StopAsync(ct), cancellationToken).ConfigureAwait(false);
+                await StopQuietlyAsync(input.Source.Name, ct => input.Source.StopAsync(ct), CancellationToken.None).ConfigureAwait(false);
             }
 
             foreach (var (sink, _) in DistinctSinks())
             {
-                await StopQuietlyAsync(sink.Name, ct => sink.StopAsync(ct), cancellationToken).ConfigureAwait(false);
+                await StopQuietlyAsync(sink.Name, ct => sink.StopAsync(ct), CancellationToken.None).ConfigureAwait(false);
             }
 
             Log.EngineStopped(_scheduler.Logger);

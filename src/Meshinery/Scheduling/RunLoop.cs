@@ -10,6 +10,7 @@ namespace Meshinery;
 /// </summary>
 internal sealed class RunLoop : IDisposable
 {
+    private static readonly TimeSpan OutageWarningInterval = TimeSpan.FromSeconds(5);
     private readonly Scheduler _scheduler;
     private readonly ConcurrentQueue<TaskRun> _ready = new();
     private readonly LoopSignal _signal = new();
@@ -155,8 +156,19 @@ internal sealed class RunLoop : IDisposable
         if (IsTransient(step, error))
         {
             // Outputs: retried for as long as the engine runs; the run keeps its slot, so a long outage stops polling.
+            // During an outage every waiting run fails again and again: one warning per task every few seconds is enough.
             var delay = _scheduler.Options.Backoff(run.Attempt);
-            Log.StepRetrying(_scheduler.Logger, error, run.TaskName, step.Name, run.Position, run.Attempt, delay);
+            var now = _scheduler.TimeProvider.GetTimestamp();
+            if (run.Task.LastOutageWarning == 0 || _scheduler.TimeProvider.GetElapsedTime(run.Task.LastOutageWarning, now) >= OutageWarningInterval)
+            {
+                run.Task.LastOutageWarning = now;
+                Log.StepRetrying(_scheduler.Logger, error, run.TaskName, step.Name, run.Position, run.Attempt, delay);
+            }
+            else
+            {
+                Log.StepRetryingAgain(_scheduler.Logger, error, run.TaskName, step.Name, run.Position, run.Attempt, delay);
+            }
+
             Delay(run, delay);
             return;
         }

@@ -29,6 +29,9 @@ internal sealed class TaskRuntime
 
     public TaskDefinition Definition { get; }
 
+    /// <summary>When the run loop last warned about a transient output failure of this task (run loop thread only).</summary>
+    public long LastOutageWarning { get; set; }
+
     public string Name => Definition.Name;
 
     public WorkerPool Workers { get; }

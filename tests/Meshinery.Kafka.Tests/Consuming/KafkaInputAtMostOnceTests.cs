@@ -56,4 +56,40 @@ public class KafkaInputAtMostOnceTests(KafkaFixture kafka)
 
         restarted.Should().Be(1, "only the message produced after the restart is read");
     }
+
+    [Fact]
+    public async Task Stop_AtMostOnceWithMessagesReadButNotTaken_CommitsBackToTheFirstUntakenOne()
+    {
+        var topic = await kafka.CreateTopicAsync("at-most-once-stop", 1);
+        var groupId = KafkaFixture.UniqueName("group");
+        await kafka.ProduceAsync(topic, Enumerable.Range(0, 1_000).Select(i => (0, i.ToString(CultureInfo.InvariantCulture), Order.Json(i))));
+
+        var started = new CountdownEvent(5);
+        var input = new KafkaInput<Order>(topic, o =>
+        {
+            o.GroupId = groupId;
+            o.Delivery = KafkaDelivery.AtMostOnce;
+        });
+        await using (var engine = await TestEngine.StartAsync(
+            kafka,
+            mesh => mesh
+                .Configure(options => options.DrainTimeout = TimeSpan.Zero)
+                .AddTask<Order>("amo-stop", task => task
+                    .ReadFrom(input)
+                    .WithMaxInFlight(5)
+                    .Process(async (order, ct) =>
+                    {
+                        started.Signal();
+                        await Task.Delay(Timeout.Infinite, ct);
+                        return order;
+                    }))))
+        {
+            started.Wait(Deadline).Should().BeTrue();
+            (await Eventually.HoldsAsync(() => input.MessagesRead == 1_000, Deadline)).Should().BeTrue("the input reads ahead of the engine");
+            await engine.StopAsync();
+        }
+
+        kafka.CommittedOffsets(groupId, topic)[0].Should().Be(
+            5, "the five started runs are lost (at most once), the 995 messages never taken are read again by the next member");
+    }
 }

@@ -13,7 +13,7 @@ public class MeshineryOptionsTests
 
         options.WorkerThreads.Should().Be(64);
         options.MaxInFlight.Should().Be(10_000);
-        options.DrainTimeout.Should().Be(TimeSpan.FromSeconds(30));
+        options.DrainTimeout.Should().Be(TimeSpan.FromSeconds(20));
         options.CancellationGracePeriod.Should().Be(TimeSpan.FromSeconds(5));
         options.IdlePollInterval.Should().Be(TimeSpan.FromMilliseconds(250));
         options.ErrorBackoff.Should().Be(TimeSpan.FromMilliseconds(100));

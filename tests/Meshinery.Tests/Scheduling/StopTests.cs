@@ -95,7 +95,7 @@ public class StopTests
         cancelled.Count.Should().Be(3);
         input.Outcomes.Values.Should().HaveCount(3).And.OnlyContain(o => o == RunOutcome.Abandoned);
         harness.Engine.GetStatistics("cancel").Abandoned.Should().Be(3);
-        harness.Logs.GetSnapshot().Should().Contain(r => r.Level == LogLevel.Warning && r.Message.Contains("after the drain timeout", StringComparison.Ordinal));
+        harness.Logs.GetSnapshot().Should().Contain(r => r.Level == LogLevel.Warning && r.Message.Contains("at the end of the drain", StringComparison.Ordinal));
     }
 
     [Fact]
