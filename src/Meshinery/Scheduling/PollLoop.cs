@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Logging;
-
 namespace Meshinery;
 
 /// <summary>
@@ -7,92 +5,52 @@ namespace Meshinery;
 /// items as the task (and the engine) has free in-flight slots, turning each item into a run. When nothing was
 /// read it sleeps until a source signals items, a finishing run frees slots, or the idle poll interval passes.
 /// </summary>
-internal sealed class PollLoop : IDisposable
+internal sealed class PollLoop : DedicatedLoop
 {
-    private readonly Scheduler _scheduler;
     private readonly (TaskRuntime Task, InputBinding Input)[] _inputs;
-    private readonly LoopSignal _signal = new();
     private readonly ITimer _idleTimer;
-    private readonly Thread _thread;
-    private readonly TaskCompletionSource _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private volatile bool _stopping;
-    private volatile bool _started;
 
     public PollLoop(Scheduler scheduler)
+        : base(scheduler, "poll")
     {
-        _scheduler = scheduler;
         _inputs = [.. scheduler.Tasks.SelectMany(t => t.Definition.Inputs.Select(i => (t, i)))];
-        _idleTimer = scheduler.TimeProvider.CreateTimer(static s => ((LoopSignal)s!).Set(), _signal, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-        _thread = new Thread(Loop) { IsBackground = true, Name = "meshinery-poll-loop" };
+        _idleTimer = scheduler.TimeProvider.CreateTimer(static s => ((LoopSignal)s!).Set(), Signal, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
-    public Task Exited => _exited.Task;
-
-    public void Start()
-    {
-        _started = true;
-        _thread.UnsafeStart();
-    }
-
-    public void Wake() => _signal.Set();
-
-    public void Stop()
-    {
-        _stopping = true;
-        _signal.Set();
-        if (!_started)
-        {
-            // The engine's start failed before the loops ran (a source or sink did not start): no thread will ever
-            // report its exit, and stopping awaits it.
-            _exited.TrySetResult();
-        }
-    }
-
-    public void Dispose()
+    public override void Dispose()
     {
         _idleTimer.Dispose();
-        _signal.Dispose();
+        base.Dispose();
     }
 
-    private void Loop()
+    protected override void Run()
     {
-        try
+        var next = 0;
+        while (!Stopping)
         {
-            var next = 0;
-            while (!_stopping)
+            var read = PollOnce(next, out var retryAt);
+            next = _inputs.Length == 0 ? 0 : (next + 1) % _inputs.Length;
+            if (read)
             {
-                var read = PollOnce(next, out var retryAt);
-                next = _inputs.Length == 0 ? 0 : (next + 1) % _inputs.Length;
-                if (read)
-                {
-                    continue;
-                }
-
-                if (_scheduler.Options.StopWhenDrained && IsDrained())
-                {
-                    Log.BatchDrained(_scheduler.Logger);
-                    _scheduler.RequestStop();
-                    break;
-                }
-
-                var wait = _scheduler.Options.IdlePollInterval;
-                if (retryAt != long.MaxValue)
-                {
-                    var untilRetry = _scheduler.TimeProvider.GetElapsedTime(_scheduler.TimeProvider.GetTimestamp(), retryAt);
-                    wait = untilRetry < wait ? (untilRetry > TimeSpan.Zero ? untilRetry : TimeSpan.Zero) : wait;
-                }
-
-                _idleTimer.Change(wait, Timeout.InfiniteTimeSpan);
-                _signal.Wait();
+                continue;
             }
 
-            _exited.TrySetResult();
-        }
-        catch (Exception error)
-        {
-            Log.LoopFailed(_scheduler.Logger, error, "poll");
-            _exited.TrySetException(error);
-            _scheduler.ReportFatalError(error);
+            if (Scheduler.Options.StopWhenDrained && IsDrained())
+            {
+                Log.BatchDrained(Scheduler.Logger);
+                Scheduler.RequestStop();
+                return;
+            }
+
+            var wait = Scheduler.Options.IdlePollInterval;
+            if (retryAt != long.MaxValue)
+            {
+                var untilRetry = Scheduler.TimeProvider.GetElapsedTime(Scheduler.TimeProvider.GetTimestamp(), retryAt);
+                wait = untilRetry < wait ? (untilRetry > TimeSpan.Zero ? untilRetry : TimeSpan.Zero) : wait;
+            }
+
+            _idleTimer.Change(wait, Timeout.InfiniteTimeSpan);
+            Signal.Wait();
         }
     }
 
@@ -101,9 +59,9 @@ internal sealed class PollLoop : IDisposable
     {
         var read = false;
         retryAt = long.MaxValue;
-        var time = _scheduler.TimeProvider;
+        var time = Scheduler.TimeProvider;
         var now = time.GetTimestamp();
-        for (var k = 0; k < _inputs.Length && !_stopping; k++)
+        for (var k = 0; k < _inputs.Length && !Stopping; k++)
         {
             var (task, input) = _inputs[(first + k) % _inputs.Length];
             if (input.RetryAfter > now)
@@ -112,7 +70,7 @@ internal sealed class PollLoop : IDisposable
                 continue;
             }
 
-            var free = Math.Min(task.FreeSlots, _scheduler.FreeSlots);
+            var free = Math.Min(task.FreeSlots, Scheduler.FreeSlots);
             if (free <= 0)
             {
                 continue; // full: not polled until finishing runs free slots (back-pressure)
@@ -120,17 +78,17 @@ internal sealed class PollLoop : IDisposable
 
             try
             {
-                read |= input.Poll(free, task, _scheduler) > 0;
+                read |= input.Poll(free, task, Scheduler) > 0;
                 input.ConsecutiveFailures = 0;
             }
             catch (Exception error)
             {
                 input.ConsecutiveFailures++;
-                var delay = _scheduler.Options.Backoff(input.ConsecutiveFailures);
+                var delay = Scheduler.Options.Backoff(input.ConsecutiveFailures);
                 input.RetryAfter = now + (long)(delay.TotalSeconds * time.TimestampFrequency);
                 retryAt = Math.Min(retryAt, input.RetryAfter);
-                _scheduler.Diagnostics.PollErrors.Add(1, task.MetricTag);
-                Log.PollFailed(_scheduler.Logger, error, input.Source.Name, task.Name, input.ConsecutiveFailures, delay);
+                Scheduler.Diagnostics.PollErrors.Add(1, task.MetricTag);
+                Log.PollFailed(Scheduler.Logger, error, input.Source.Name, task.Name, input.ConsecutiveFailures, delay);
             }
         }
 
@@ -138,5 +96,5 @@ internal sealed class PollLoop : IDisposable
     }
 
     private bool IsDrained() =>
-        _scheduler.InFlight == 0 && _inputs.All(i => i.Input.Source.IsDrained);
+        Scheduler.InFlight == 0 && _inputs.All(i => i.Input.Source.IsDrained);
 }

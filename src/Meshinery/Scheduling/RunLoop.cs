@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using Microsoft.Extensions.Logging;
 
 namespace Meshinery;
 
@@ -8,99 +7,58 @@ namespace Meshinery;
 /// to the task's worker pool, holds retried runs in a delay queue, routes failures to the error handler or the
 /// dead-letter output, and acknowledges finished runs. It runs no user code (except <see cref="RetryOptions.ShouldRetry"/>).
 /// </summary>
-internal sealed class RunLoop : IDisposable
+internal sealed class RunLoop : DedicatedLoop
 {
     private static readonly TimeSpan OutageWarningInterval = TimeSpan.FromSeconds(5);
-    private readonly Scheduler _scheduler;
     private readonly ConcurrentQueue<TaskRun> _ready = new();
-    private readonly LoopSignal _signal = new();
     private readonly PriorityQueue<TaskRun, long> _delayed = new();
     private readonly ITimer _delayTimer;
-    private readonly Thread _thread;
-    private readonly TaskCompletionSource _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _timerDueAt = long.MaxValue;
     private volatile bool _timerFired;
-    private volatile bool _stopping;
-    private volatile bool _started;
 
     public RunLoop(Scheduler scheduler)
+        : base(scheduler, "run")
     {
-        _scheduler = scheduler;
         _delayTimer = scheduler.TimeProvider.CreateTimer(
             static state =>
             {
                 var loop = (RunLoop)state!;
                 loop._timerFired = true;
-                loop._signal.Set();
+                loop.Signal.Set();
             },
             this,
             Timeout.InfiniteTimeSpan,
             Timeout.InfiniteTimeSpan);
-        _thread = new Thread(Loop) { IsBackground = true, Name = "meshinery-run-loop" };
-    }
-
-    public Task Exited => _exited.Task;
-
-    public void Start()
-    {
-        _started = true;
-        _thread.UnsafeStart();
     }
 
     public void Enqueue(TaskRun run)
     {
         _ready.Enqueue(run);
-        _signal.Set();
+        Signal.Set();
     }
 
-    /// <summary>Wakes the loop (for example to abandon delayed runs after cancellation).</summary>
-    public void Wake() => _signal.Set();
-
-    public void Stop()
-    {
-        _stopping = true;
-        _signal.Set();
-        if (!_started)
-        {
-            // The engine's start failed before the loops ran (a source or sink did not start): no thread will ever
-            // report its exit, and stopping awaits it.
-            _exited.TrySetResult();
-        }
-    }
-
-    public void Dispose()
+    public override void Dispose()
     {
         _delayTimer.Dispose();
-        _signal.Dispose();
+        base.Dispose();
     }
 
-    private void Loop()
+    protected override void Run()
     {
-        try
+        while (true)
         {
-            while (true)
+            while (_ready.TryDequeue(out var run))
             {
-                while (_ready.TryDequeue(out var run))
-                {
-                    Dispatch(run);
-                }
-
-                ReleaseDueRuns();
-                if (_stopping)
-                {
-                    break;
-                }
-
-                _signal.Wait();
+                Dispatch(run);
             }
 
-            _exited.TrySetResult();
-        }
-        catch (Exception error)
-        {
-            Log.LoopFailed(_scheduler.Logger, error, "run");
-            _exited.TrySetException(error);
-            _scheduler.ReportFatalError(error);
+            ReleaseDueRuns();
+            if (Stopping)
+            {
+                return;
+            }
+
+            Signal.Wait();
         }
     }
 
@@ -113,7 +71,7 @@ internal sealed class RunLoop : IDisposable
                 Acknowledge(run);
                 break;
             case RunPhase.Step or RunPhase.HandleError:
-                if (_scheduler.RunsCancellation.IsCancellationRequested)
+                if (Scheduler.RunsCancellation.IsCancellationRequested)
                 {
                     run.Finish(RunOutcome.Abandoned);
                     Acknowledge(run);
@@ -128,7 +86,7 @@ internal sealed class RunLoop : IDisposable
                 OnFault(run);
                 break;
             case RunPhase.DeadLetter when run.Task.DeadLetterStep is null:
-                Log.RunFailed(_scheduler.Logger, run.Failure!.Exception, run.Failure);
+                Log.RunFailed(Scheduler.Logger, run.Failure!.Exception, run.Failure);
                 run.Finish(RunOutcome.Failed);
                 Acknowledge(run);
                 break;
@@ -145,7 +103,7 @@ internal sealed class RunLoop : IDisposable
     {
         var error = run.Error!;
         var step = run.FailedStep!;
-        if (_scheduler.RunsCancellation.IsCancellationRequested)
+        if (Scheduler.RunsCancellation.IsCancellationRequested)
         {
             // At shutdown a failure is most likely the cancellation itself; the item is not done either way.
             run.Finish(RunOutcome.Abandoned);
@@ -157,16 +115,16 @@ internal sealed class RunLoop : IDisposable
         {
             // Outputs: retried for as long as the engine runs; the run keeps its slot, so a long outage stops polling.
             // During an outage every waiting run fails again and again: one warning per task every few seconds is enough.
-            var delay = _scheduler.Options.Backoff(run.Attempt);
-            var now = _scheduler.TimeProvider.GetTimestamp();
-            if (run.Task.LastOutageWarning == 0 || _scheduler.TimeProvider.GetElapsedTime(run.Task.LastOutageWarning, now) >= OutageWarningInterval)
+            var delay = Scheduler.Options.Backoff(run.Attempt);
+            var now = Scheduler.TimeProvider.GetTimestamp();
+            if (run.Task.LastOutageWarning == 0 || Scheduler.TimeProvider.GetElapsedTime(run.Task.LastOutageWarning, now) >= OutageWarningInterval)
             {
                 run.Task.LastOutageWarning = now;
-                Log.StepRetrying(_scheduler.Logger, error, run.TaskName, step.Name, run.Position, run.Attempt, delay);
+                Log.StepRetrying(Scheduler.Logger, error, run.TaskName, step.Name, run.Position, run.Attempt, delay);
             }
             else
             {
-                Log.StepRetryingAgain(_scheduler.Logger, error, run.TaskName, step.Name, run.Position, run.Attempt, delay);
+                Log.StepRetryingAgain(Scheduler.Logger, error, run.TaskName, step.Name, run.Position, run.Attempt, delay);
             }
 
             Delay(run, delay);
@@ -175,7 +133,7 @@ internal sealed class RunLoop : IDisposable
 
         if (step is DeadLetterStep)
         {
-            Log.DeadLetterFailed(_scheduler.Logger, error, run.TaskName, run.Position, run.Failure!);
+            Log.DeadLetterFailed(Scheduler.Logger, error, run.TaskName, run.Position, run.Failure!);
             run.Finish(RunOutcome.Failed);
             Acknowledge(run);
             return;
@@ -185,7 +143,7 @@ internal sealed class RunLoop : IDisposable
         if (step is not ReadFailureStep && run.Attempt < retry.MaxAttempts && ShouldRetry(retry, error))
         {
             var delay = retry.DelayBeforeAttempt(run.Attempt + 1);
-            Log.StepRetrying(_scheduler.Logger, error, run.TaskName, step.Name, run.Position, run.Attempt, delay);
+            Log.StepRetrying(Scheduler.Logger, error, run.TaskName, step.Name, run.Position, run.Attempt, delay);
             Delay(run, delay);
             return;
         }
@@ -193,7 +151,7 @@ internal sealed class RunLoop : IDisposable
         // An unreadable item has no value: its slot holds default(T), which for a value type would pass for a real 0.
         var item = step is ReadFailureStep ? null : run.ItemAsObject;
         run.Failure = new ProcessingFailure(
-            run.TaskName, step.Name, item, error, run.Attempt, run.Position, run.Raw, _scheduler.TimeProvider.GetUtcNow());
+            run.TaskName, step.Name, item, error, run.Attempt, run.Position, run.Raw, Scheduler.TimeProvider.GetUtcNow());
         run.Phase = run.Task.Definition.ErrorHandler is null ? RunPhase.DeadLetter : RunPhase.HandleError;
         Dispatch(run);
     }
@@ -207,7 +165,7 @@ internal sealed class RunLoop : IDisposable
         catch (Exception classifierError)
         {
             // A sink's classifier that throws must not take the run loop down: treat the failure as permanent.
-            Log.TransientCheckFailed(_scheduler.Logger, classifierError, step.Name);
+            Log.TransientCheckFailed(Scheduler.Logger, classifierError, step.Name);
             return false;
         }
     }
@@ -228,8 +186,8 @@ internal sealed class RunLoop : IDisposable
     {
         run.PrepareRetry();
         Interlocked.Increment(ref run.Task.Retried);
-        _scheduler.Diagnostics.RunsRetried.Add(1, run.Task.MetricTag);
-        var time = _scheduler.TimeProvider;
+        Scheduler.Diagnostics.RunsRetried.Add(1, run.Task.MetricTag);
+        var time = Scheduler.TimeProvider;
         _delayed.Enqueue(run, time.GetTimestamp() + (long)(delay.TotalSeconds * time.TimestampFrequency));
     }
 
@@ -240,8 +198,8 @@ internal sealed class RunLoop : IDisposable
             return;
         }
 
-        var cancelled = _scheduler.RunsCancellation.IsCancellationRequested;
-        var now = _scheduler.TimeProvider.GetTimestamp();
+        var cancelled = Scheduler.RunsCancellation.IsCancellationRequested;
+        var now = Scheduler.TimeProvider.GetTimestamp();
         while (_delayed.TryPeek(out var run, out var dueAt) && (dueAt <= now || cancelled))
         {
             _delayed.Dequeue();
@@ -253,7 +211,7 @@ internal sealed class RunLoop : IDisposable
         {
             _timerFired = false;
             _timerDueAt = nextDueAt;
-            var wait = _scheduler.TimeProvider.GetElapsedTime(now, nextDueAt);
+            var wait = Scheduler.TimeProvider.GetElapsedTime(now, nextDueAt);
             _delayTimer.Change(wait > TimeSpan.Zero ? wait : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
         }
     }
@@ -262,7 +220,7 @@ internal sealed class RunLoop : IDisposable
     {
         if (run.TryMarkFinished())
         {
-            _scheduler.FinishRun(run);
+            Scheduler.FinishRun(run);
         }
     }
 }
