@@ -92,7 +92,7 @@ internal sealed class Scheduler : IDisposable
         ActivityContext parentActivity = default,
         TaskCompletionSource<RunResult>? injectCompletion = null)
     {
-        var context = new TaskRunContext(task.Definition.Data, Interlocked.Increment(ref _nextRunId), position, RunsCancellation);
+        var context = new TaskRunContext(task.Definition.Data, Interlocked.Increment(ref _nextRunId), position, raw, RunsCancellation);
         if (!_runPool.TryDequeue(out var run))
         {
             run = new TaskRun(this);

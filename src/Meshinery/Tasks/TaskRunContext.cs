@@ -20,11 +20,12 @@ public sealed class TaskRunContext : IReadOnlyList<KeyValuePair<string, object?>
     private const int FixedScopeEntries = 5;
     private List<KeyValuePair<string, object?>>? _logProperties;
 
-    internal TaskRunContext(TaskData taskData, long runId, SourcePosition position, CancellationToken cancellationToken)
+    internal TaskRunContext(TaskData taskData, long runId, SourcePosition position, object? sourceRecord, CancellationToken cancellationToken)
     {
         TaskData = taskData;
         RunId = runId;
         Position = position;
+        SourceRecord = sourceRecord;
         CancellationToken = cancellationToken;
     }
 
@@ -42,6 +43,12 @@ public sealed class TaskRunContext : IReadOnlyList<KeyValuePair<string, object?>
 
     /// <summary>Where the run's input item came from.</summary>
     public SourcePosition Position { get; }
+
+    /// <summary>
+    /// The source's raw record of the run's input item, or <see langword="null"/>: for a Kafka input, its
+    /// <c>ConsumeResult&lt;byte[], byte[]&gt;</c> with the message's key, headers and timestamp.
+    /// </summary>
+    public object? SourceRecord { get; }
 
     /// <summary>The attempt of the current step: 1 for the first try, more when it is retried.</summary>
     public int Attempt { get; internal set; } = 1;
