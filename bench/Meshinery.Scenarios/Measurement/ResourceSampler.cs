@@ -33,8 +33,12 @@ internal sealed class ResourceSampler : IDisposable
     /// <summary>The kernel's peak resident set of this process (VmHWM), in bytes; 0 where unavailable.</summary>
     public static long KernelPeakResidentSet() => ReadStatusValue("/proc/self/status", "VmHWM:") * 1024;
 
-    /// <summary>Context switches of every thread of this process so far (voluntary + involuntary); 0 where unavailable.</summary>
-    public static long ContextSwitches()
+    /// <summary>
+    /// Voluntary context switches of every thread of this process so far: each is a thread going to sleep, so each
+    /// is followed by a wake-up. (Involuntary ones also count spin-waits that yield, which cost next to nothing.)
+    /// 0 where unavailable.
+    /// </summary>
+    public static long WakeUps()
     {
         const string tasks = "/proc/self/task";
         if (!Directory.Exists(tasks))
@@ -46,7 +50,7 @@ internal sealed class ResourceSampler : IDisposable
         foreach (var task in Directory.EnumerateDirectories(tasks))
         {
             var status = Path.Combine(task, "status");
-            total += ReadStatusValue(status, "voluntary_ctxt_switches:") + ReadStatusValue(status, "nonvoluntary_ctxt_switches:");
+            total += ReadStatusValue(status, "voluntary_ctxt_switches:");
         }
 
         return total;
@@ -60,6 +64,11 @@ internal sealed class ResourceSampler : IDisposable
 
     public void Stop()
     {
+        if (_stop.IsSet)
+        {
+            return;
+        }
+
         _stop.Set();
         _thread.Join(TimeSpan.FromSeconds(5));
         Record();

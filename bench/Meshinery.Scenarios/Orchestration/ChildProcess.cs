@@ -34,6 +34,19 @@ internal static class ChildProcess
 
         start.ArgumentList.Add("--child");
 
+        // Tiered compilation promotes a method once it has been called 30 times, but only after no new method has been
+        // compiled for 100 ms, which a busy run never gives it: hot code could stay unoptimized for seconds. Without that
+        // delay, the warm-up brings every system to its steady-state code before it is measured.
+        start.Environment["DOTNET_TC_CallCountingDelayMs"] = "0";
+        if (Environment.GetEnvironmentVariable("MESHINERY_BENCH_PROFILE") is { Length: > 0 } profileDirectory)
+        {
+            // Diagnosis: the child writes a CPU-sample and allocation trace (read it with 'dotnet-trace report FILE topN').
+            Directory.CreateDirectory(profileDirectory);
+            start.Environment["DOTNET_EnableEventPipe"] = "1";
+            start.Environment["DOTNET_EventPipeOutputPath"] = Path.Combine(profileDirectory, label.Replace('/', '_').Replace('#', '_') + ".nettrace");
+            start.Environment["DOTNET_EventPipeConfig"] = "Microsoft-DotNETCore-SampleProfiler:0:5,Microsoft-Windows-DotNETRuntime:0x1:5";
+        }
+
         using var process = new Process { StartInfo = start };
         RunReport? report = null;
         var errors = new List<string>();

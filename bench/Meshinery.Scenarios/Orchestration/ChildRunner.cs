@@ -24,10 +24,18 @@ internal static class ChildRunner
         WatchParent();
 
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(spec.DeadlineSeconds));
+        if (spec is { WarmupTopic: { } warmupTopic, WarmupOutputTopic: { } warmupOutput })
+        {
+            await WarmUpAsync(spec, warmupTopic, warmupOutput, deadline.Token).ConfigureAwait(false);
+        }
+
         var probe = new RunProbe(spec.Target);
         var system = BenchSystem.Create(spec, probe);
         using var sampler = new ResourceSampler();
         sampler.Start();
+        var wakeUpsAtStart = ResourceSampler.WakeUps();
+        var allocatedAtStart = GC.GetTotalAllocatedBytes();
+        var collectionsAtStart = GC.CollectionCount(0);
         var cpuAtStart = ResourceSampler.CpuTime();
         var startedAt = Stopwatch.GetTimestamp();
 
@@ -36,7 +44,7 @@ internal static class ChildRunner
         var endReason = "idle";
         if (spec.Kind == WorkKind.Idle)
         {
-            idle = await MeasureIdleAsync(spec, system, deadline.Token).ConfigureAwait(false);
+            idle = await MeasureIdleAsync(spec, system, sampler, deadline.Token).ConfigureAwait(false);
         }
         else
         {
@@ -45,6 +53,9 @@ internal static class ChildRunner
 
         var endedAt = Stopwatch.GetTimestamp();
         var cpuAtEnd = ResourceSampler.CpuTime();
+        var wakeUps = idle?.WakeUps ?? ResourceSampler.WakeUps() - wakeUpsAtStart;
+        var allocated = GC.GetTotalAllocatedBytes() - allocatedAtStart;
+        var collections = GC.CollectionCount(0) - collectionsAtStart;
         sampler.Stop();
         var wall = idle?.Wall ?? Stopwatch.GetElapsedTime(startedAt, endedAt);
         var cpu = idle?.Cpu ?? cpuAtEnd - cpuAtStart;
@@ -63,12 +74,40 @@ internal static class ChildRunner
             WallSeconds = wall.TotalSeconds,
             PeakWorkingSetBytes = sampler.PeakWorkingSet,
             KernelPeakResidentBytes = ResourceSampler.KernelPeakResidentSet(),
-            ContextSwitches = idle?.ContextSwitches ?? 0,
+            WakeUps = wakeUps,
+            AllocatedBytes = allocated,
+            Collections = collections,
             StopSeconds = Stopwatch.GetElapsedTime(stopStarted).TotalSeconds,
         };
         Console.Out.WriteLine(RunReport.Prefix + JsonSerializer.Serialize(report, Json.Compact));
         Console.Out.Flush();
         return 0;
+    }
+
+    /// <summary>Runs the same system on the warm-up topic, then collects the garbage it left.</summary>
+    private static async Task WarmUpAsync(RunSpec spec, string topic, string outputTopic, CancellationToken cancellationToken)
+    {
+        var warmup = spec with
+        {
+            InputTopic = topic,
+            OutputTopic = outputTopic,
+            GroupId = spec.GroupId + "-warmup",
+            Target = spec.WarmupMessages,
+            BudgetSeconds = 60,
+        };
+        var probe = new RunProbe(warmup.Target);
+        var system = BenchSystem.Create(warmup, probe);
+        await system.StartAsync(cancellationToken).ConfigureAwait(false);
+        var end = await WaitForEndAsync(warmup, probe, Stopwatch.GetTimestamp(), cancellationToken).ConfigureAwait(false);
+        await system.StopAsync(cancellationToken).ConfigureAwait(false);
+        if (end != "target")
+        {
+            throw new InvalidOperationException($"The warm-up processed only {probe.Acked} of {warmup.Target} messages.");
+        }
+
+        GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+        GC.WaitForPendingFinalizers();
+        GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
     }
 
     /// <summary>Waits until the target is reached, or the budget since the first read is spent.</summary>
@@ -99,20 +138,25 @@ internal static class ChildRunner
     }
 
     /// <summary>Waits until the system is ready and settled, then measures CPU time and context switches over the idle window.</summary>
-    private static async Task<IdleMeasurement> MeasureIdleAsync(RunSpec spec, BenchSystem system, CancellationToken cancellationToken)
+    private static async Task<IdleMeasurement> MeasureIdleAsync(RunSpec spec, BenchSystem system, ResourceSampler sampler, CancellationToken cancellationToken)
     {
         while (!system.IsReady)
         {
             await Task.Delay(50, cancellationToken).ConfigureAwait(false);
         }
 
-        await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
+        // Settle (tiered compilation and the runtime's own start-up work end), and stop the harness's sampler: the
+        // window must count the system's own threads only. Reading the switch counts costs CPU, so it brackets the
+        // CPU readings instead of falling inside them.
+        await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);
+        sampler.Stop();
+        var switches = ResourceSampler.WakeUps();
         var cpu = ResourceSampler.CpuTime();
-        var switches = ResourceSampler.ContextSwitches();
         var started = Stopwatch.GetTimestamp();
         await Task.Delay(TimeSpan.FromSeconds(spec.IdleSeconds), cancellationToken).ConfigureAwait(false);
-        return new IdleMeasurement(
-            ResourceSampler.CpuTime() - cpu, Stopwatch.GetElapsedTime(started), ResourceSampler.ContextSwitches() - switches);
+        var wall = Stopwatch.GetElapsedTime(started);
+        var used = ResourceSampler.CpuTime() - cpu;
+        return new IdleMeasurement(used, wall, ResourceSampler.WakeUps() - switches);
     }
 
     /// <summary>Exits as soon as standard input ends: the parent died or gave up on this child.</summary>
@@ -139,5 +183,5 @@ internal static class ChildRunner
         thread.Start();
     }
 
-    private sealed record IdleMeasurement(TimeSpan Cpu, TimeSpan Wall, long ContextSwitches);
+    private sealed record IdleMeasurement(TimeSpan Cpu, TimeSpan Wall, long WakeUps);
 }

@@ -38,12 +38,10 @@ internal sealed class Orchestrator(HarnessOptions options)
 
         foreach (var workload in workloads)
         {
-            await cluster.CreateTopicAsync(InputTopic(workload), workload.Partitions, cancellationToken).ConfigureAwait(false);
-            if (workload.Seeded > 0)
+            await SeedTopicAsync(cluster, InputTopic(workload), workload.Partitions, workload.Seeded, cancellationToken).ConfigureAwait(false);
+            if (workload.WarmupMessages > 0)
             {
-                var seedStarted = Stopwatch.GetTimestamp();
-                await Task.Run(() => Seed(cluster.BootstrapServers, InputTopic(workload), workload), cancellationToken).ConfigureAwait(false);
-                _log.WriteLine(Invariant($"seeded {workload.Seeded:N0} messages into {InputTopic(workload)} in {Stopwatch.GetElapsedTime(seedStarted).TotalSeconds:N1} s"));
+                await SeedTopicAsync(cluster, WarmupTopic(workload), workload.Partitions, workload.WarmupMessages, cancellationToken).ConfigureAwait(false);
             }
         }
 
@@ -89,6 +87,28 @@ internal sealed class Orchestrator(HarnessOptions options)
 
     private static string InputTopic(Workload workload) => $"{workload.Id}-in";
 
+    private static string WarmupTopic(Workload workload) => $"{workload.Id}-warmup";
+
+    private async Task SeedTopicAsync(KafkaTestCluster cluster, string topic, int partitions, long messages, CancellationToken cancellationToken)
+    {
+        await cluster.CreateTopicAsync(topic, partitions, cancellationToken).ConfigureAwait(false);
+        if (messages == 0)
+        {
+            return;
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        await Task.Run(() => Seed(cluster.BootstrapServers, topic, partitions, messages), cancellationToken).ConfigureAwait(false);
+        var count = OutputReader.Count(cluster.BootstrapServers, topic, partitions);
+        if (count != messages)
+        {
+            throw new InvalidOperationException(Invariant(
+                $"{topic} holds {count:N0} messages after seeding {messages:N0} (the mock broker keeps at most 5 MiB per partition)."));
+        }
+
+        _log.WriteLine(Invariant($"seeded {messages:N0} messages into {topic} in {Stopwatch.GetElapsedTime(started).TotalSeconds:N1} s"));
+    }
+
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 
     private static string MachineDescription()
@@ -97,13 +117,14 @@ internal sealed class Orchestrator(HarnessOptions options)
         return Invariant($"machine: {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}, librdkafka {Library.VersionString}, load {load}");
     }
 
-    private static void Seed(string bootstrapServers, string topic, Workload workload)
+    private static void Seed(string bootstrapServers, string topic, int partitions, long messages)
     {
         var config = new ProducerConfig
         {
             BootstrapServers = bootstrapServers,
             LingerMs = 20,
             BatchSize = 1_000_000,
+            CompressionType = CompressionType.Lz4, // the mock broker keeps only 5 MiB per partition
             QueueBufferingMaxMessages = 500_000,
             EnableIdempotence = true,
             ClientId = "seeder",
@@ -119,14 +140,14 @@ internal sealed class Orchestrator(HarnessOptions options)
             }
         }
 
-        for (long sequence = 0; sequence < workload.Seeded; sequence++)
+        for (long sequence = 0; sequence < messages; sequence++)
         {
             var message = new Message<byte[], byte[]>
             {
                 Key = System.Text.Encoding.ASCII.GetBytes(sequence.ToString(CultureInfo.InvariantCulture)),
                 Value = BenchMessage.CreateInput(sequence, Stopwatch.GetTimestamp()),
             };
-            var partition = new TopicPartition(topic, (int)(sequence % workload.Partitions));
+            var partition = new TopicPartition(topic, (int)(sequence % partitions));
             while (true)
             {
                 try
@@ -168,16 +189,24 @@ internal sealed class Orchestrator(HarnessOptions options)
             BudgetSeconds = budget,
             MaxPendingPerPartition = workload.MaxPendingPerPartition,
             IdleSeconds = workload.IdleSeconds,
-            DeadlineSeconds = 90 + budget + workload.IdleSeconds,
+            WarmupTopic = workload.WarmupMessages > 0 ? WarmupTopic(workload) : null,
+            WarmupOutputTopic = workload.WarmupMessages > 0 ? $"{outputTopic}-warmup" : null,
+            WarmupMessages = workload.WarmupMessages,
+            DeadlineSeconds = 90 + budget + workload.IdleSeconds + (workload.WarmupMessages > 0 ? 60 : 0),
         };
 
         try
         {
-            await cluster.CreateTopicAsync(outputTopic, workload.Partitions, cancellationToken).ConfigureAwait(false);
+            await cluster.CreateTopicAsync(outputTopic, Plan.OutputPartitions, cancellationToken).ConfigureAwait(false);
+            if (spec.WarmupOutputTopic is { } warmupOutput)
+            {
+                await cluster.CreateTopicAsync(warmupOutput, Plan.OutputPartitions, cancellationToken).ConfigureAwait(false);
+            }
+
             var report = await ChildProcess.RunAsync(spec, label, cancellationToken).ConfigureAwait(false);
             var outputs = workload.Kind == WorkKind.Idle
                 ? []
-                : await Task.Run(() => OutputReader.ReadAll(cluster.BootstrapServers, outputTopic, workload.Partitions, out _), cancellationToken).ConfigureAwait(false);
+                : await Task.Run(() => OutputReader.ReadAll(cluster.BootstrapServers, outputTopic, Plan.OutputPartitions, out _), cancellationToken).ConfigureAwait(false);
             var measurement = RunMeasurement.From(workload, system, report, outputs);
             _log.WriteLine($"  {label,-40} {measurement.Describe()}");
             return measurement;

@@ -8,6 +8,20 @@ internal static class OutputReader
 {
     private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(120);
 
+    /// <summary>The number of messages in a topic (the sum of its partitions' high watermarks; nothing is ever deleted).</summary>
+    public static long Count(string bootstrapServers, string topic, int partitions)
+    {
+        using var consumer = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig { BootstrapServers = bootstrapServers, GroupId = "watermarks" }).Build();
+        long total = 0;
+        for (var partition = 0; partition < partitions; partition++)
+        {
+            var watermarks = consumer.QueryWatermarkOffsets(new TopicPartition(topic, partition), TimeSpan.FromSeconds(30));
+            total += watermarks.High.Value - watermarks.Low.Value;
+        }
+
+        return total;
+    }
+
     public static List<OutputRecord> ReadAll(string bootstrapServers, string topic, int partitions, out int undecodable)
     {
         var config = new ConsumerConfig

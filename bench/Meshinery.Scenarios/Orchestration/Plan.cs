@@ -33,6 +33,9 @@ internal sealed record Workload
 
     public double IdleSeconds { get; init; }
 
+    /// <summary>Messages of an unmeasured warm-up run before the measured one (0: none).</summary>
+    public long WarmupMessages { get; init; }
+
     public required IReadOnlyList<string> Systems { get; init; }
 
     /// <summary>The Little's-law bound of a system on this workload (messages/s), or null when latency is not the limit.</summary>
@@ -44,6 +47,12 @@ internal sealed record Workload
 /// <summary>The workloads of a quick and of a full run.</summary>
 internal static class Plan
 {
+    /// <summary>
+    /// Partitions of every output topic: the mock broker keeps at most 5 MiB per partition, so outputs are spread wide
+    /// enough for the reader to find all of them after the run.
+    /// </summary>
+    public const int OutputPartitions = 16;
+
     /// <summary>Meshinery's pending limit for throughput runs: high enough never to pause a partition.</summary>
     private const int UnthrottledPending = 200_000;
 
@@ -53,7 +62,8 @@ internal static class Plan
         string[] noopSystems = [SystemNames.ConsumeOnly, SystemNames.RawLoop, .. SystemNames.Compared];
 
         // No-op: raw overhead against a plain consume loop. C is high so that waiting for output acknowledgements
-        // (a few ms each) never limits the systems that wait for them.
+        // (a few ms each) never limits the systems that wait for them. Every system first processes a warm-up topic
+        // in the same process: a run of a second or two would otherwise measure tiered compilation more than the code.
         var noopMessages = quick ? 50_000 : 200_000;
         foreach (var partitions in new[] { 1, 8 })
         {
@@ -66,6 +76,7 @@ internal static class Plan
                 Concurrency = 2_000,
                 Seeded = noopMessages,
                 Target = noopMessages,
+                WarmupMessages = 150_000,
                 BudgetSeconds = 60,
                 MaxPendingPerPartition = UnthrottledPending,
                 Systems = noopSystems,
@@ -91,16 +102,17 @@ internal static class Plan
             workloads.Add(LatencyWorkload(kind, partitions: 8, concurrency: 200, latency, seconds, sequentialBudget));
         }
 
-        // Flood: a large backlog and slow processing; only memory matters. The library's default pending limit.
-        long[] backlogs = quick ? [50_000, 500_000] : [100_000, 1_000_000];
-        foreach (var backlog in backlogs)
+        // Flood: a large backlog and slow processing; only memory matters, with the library's default pending limit.
+        // Four partitions: the mock broker keeps at most 5 MiB per partition, and 100k messages must still be well above
+        // what a system buffers per partition (Meshinery: 10,000 by default) for the comparison to mean something.
+        foreach (var backlog in new long[] { 100_000, 1_000_000 })
         {
             workloads.Add(new Workload
             {
                 Id = $"flood-{backlog / 1000}k",
                 Name = "flood",
                 Kind = WorkKind.Async,
-                Partitions = 1,
+                Partitions = 4,
                 LatencyMs = latency,
                 Concurrency = 200,
                 Seeded = backlog,

@@ -99,6 +99,18 @@ internal sealed record ResultRow
     [JsonPropertyName("wakeups_per_s")]
     public double? WakeupsPerSecond { get; init; }
 
+    /// <summary>Voluntary context switches (threads going to sleep, each later woken) per processed message.</summary>
+    [JsonPropertyName("wakeups_per_message")]
+    public double? WakeUpsPerMessage { get; init; }
+
+    /// <summary>Managed bytes allocated per processed message (the whole process, during the measured window).</summary>
+    [JsonPropertyName("allocated_bytes_per_message")]
+    public double? AllocatedBytesPerMessage { get; init; }
+
+    /// <summary>Garbage collections during the measured window.</summary>
+    [JsonPropertyName("gc_count")]
+    public int Collections { get; init; }
+
     /// <summary>Why the runs ended: target (every message), budget (time), idle.</summary>
     [JsonPropertyName("end_reason")]
     public string EndReason { get; init; } = string.Empty;

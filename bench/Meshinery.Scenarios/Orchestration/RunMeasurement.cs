@@ -35,6 +35,12 @@ internal sealed record RunMeasurement
 
     public double? WakeupsPerSecond { get; init; }
 
+    public double? WakeUpsPerMessage { get; init; }
+
+    public double? AllocatedBytesPerMessage { get; init; }
+
+    public int Collections { get; init; }
+
     public string EndReason { get; init; } = string.Empty;
 
     public string? Error { get; init; }
@@ -67,6 +73,11 @@ internal sealed record RunMeasurement
         Array.Sort(endToEnd);
         Array.Sort(service);
         string? error = report.Failed > 0 ? $"{system}: {report.Failed} outputs failed ({report.FirstError})" : null;
+        if (workload.Kind != WorkKind.Idle && system != SystemNames.ConsumeOnly && outputs.Count < report.Acked)
+        {
+            error = $"{system}: the output topic holds {outputs.Count} messages, fewer than the {report.Acked} acknowledged";
+        }
+
         if (workload.Kind != WorkKind.Idle && report.EndReason == "budget" && workload.Target != long.MaxValue && system != SystemNames.Sequential)
         {
             error ??= $"{system}: processed only {report.Acked} of {workload.Target} messages within the budget";
@@ -87,7 +98,10 @@ internal sealed record RunMeasurement
             Outputs = outputs.Count,
             Duplicates = duplicates,
             CpuFraction = workload.Kind == WorkKind.Idle ? report.CpuSeconds / report.WallSeconds : null,
-            WakeupsPerSecond = workload.Kind == WorkKind.Idle ? report.ContextSwitches / report.WallSeconds : null,
+            WakeupsPerSecond = workload.Kind == WorkKind.Idle ? report.WakeUps / report.WallSeconds : null,
+            WakeUpsPerMessage = report.Acked > 0 ? (double)report.WakeUps / report.Acked : null,
+            AllocatedBytesPerMessage = report.Acked > 0 ? (double)report.AllocatedBytes / report.Acked : null,
+            Collections = report.Collections,
             EndReason = report.EndReason,
             Error = error,
         };
@@ -128,6 +142,9 @@ internal sealed record RunMeasurement
             WallSeconds = Round(Median(ok.Select(r => r.WallSeconds)), 2),
             CpuFraction = Round(Median(ok.Select(r => r.CpuFraction)), 4),
             WakeupsPerSecond = Round(Median(ok.Select(r => r.WakeupsPerSecond)), 1),
+            WakeUpsPerMessage = Round(Median(ok.Select(r => r.WakeUpsPerMessage)), 3),
+            AllocatedBytesPerMessage = Round(Median(ok.Select(r => r.AllocatedBytesPerMessage)), 0),
+            Collections = (int)Median(ok.Select(r => (double)r.Collections)),
             EndReason = string.Join('/', ok.Select(r => r.EndReason).Distinct()),
             Runs = ok.Count,
             ThroughputRuns = [.. ok.Select(r => Round(r.Throughput, 1))],
@@ -139,7 +156,7 @@ internal sealed record RunMeasurement
         ? string.Create(CultureInfo.InvariantCulture, $"idle: {fraction:P2} of a core, {WakeupsPerSecond:N0} wake-ups/s, peak {PeakMegabytes:N0} MB")
         : string.Create(
             CultureInfo.InvariantCulture,
-            $"{Throughput,9:N0}/s  p50 {P50,8:N1} ms  p99 {P99,8:N1} ms  cpu {CpuSeconds,6:N2} s  peak {PeakMegabytes,5:N0} MB  ({Processed:N0} acked, {EndReason})"));
+            $"{Throughput,9:N0}/s  p50 {P50,8:N1} ms  p99 {P99,8:N1} ms  cpu {CpuSeconds,6:N2} s  {WakeUpsPerMessage,6:N2} wake-ups/msg  {AllocatedBytesPerMessage,7:N0} B/msg  peak {PeakMegabytes,5:N0} MB  ({Processed:N0} acked, {EndReason})"));
 
     private static double? Percentile(double[] sorted, double quantile) =>
         sorted.Length == 0 ? null : sorted[Math.Clamp((int)Math.Ceiling(quantile * sorted.Length) - 1, 0, sorted.Length - 1)];

@@ -73,6 +73,16 @@ internal sealed record RunSpec
     /// <summary>For <see cref="WorkKind.Idle"/>: how long to measure.</summary>
     public double IdleSeconds { get; init; }
 
+    /// <summary>
+    /// A topic to run the same system on first, unmeasured, so that the measured run sees steady-state code (tiered
+    /// compilation has promoted the hot methods); null for no warm-up.
+    /// </summary>
+    public string? WarmupTopic { get; init; }
+
+    public string? WarmupOutputTopic { get; init; }
+
+    public long WarmupMessages { get; init; }
+
     /// <summary>How long the whole child may take before the parent kills it.</summary>
     public required double DeadlineSeconds { get; init; }
 }
@@ -103,7 +113,14 @@ internal sealed record RunReport
 
     public long KernelPeakResidentBytes { get; init; }
 
-    public long ContextSwitches { get; init; }
+    /// <summary>Voluntary context switches of all the process's threads during the measured window.</summary>
+    public long WakeUps { get; init; }
 
     public double StopSeconds { get; init; }
+
+    /// <summary>Managed bytes allocated during the measured window (all threads).</summary>
+    public long AllocatedBytes { get; init; }
+
+    /// <summary>Garbage collections (of any generation) during the measured window.</summary>
+    public int Collections { get; init; }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using Meshinery.Kafka;
 using Meshinery.Scenarios.Measurement;
@@ -21,6 +22,7 @@ internal sealed class MeshinerySystem : BenchSystem
     private ServiceProvider? _services;
     private MeshineryEngine? _engine;
     private KafkaInput<BenchMessage>? _input;
+    private SlotTrace? _trace;
 
     public MeshinerySystem(RunSpec spec, RunProbe probe, bool inMemory)
         : base(spec, probe) => _inMemory = inMemory;
@@ -29,6 +31,7 @@ internal sealed class MeshinerySystem : BenchSystem
 
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
+        _trace = SlotTrace.Enabled ? new SlotTrace() : null;
         var services = new ServiceCollection();
         services.AddLogging(logging => logging
             .SetMinimumLevel(LogLevel.Warning)
@@ -41,6 +44,13 @@ internal sealed class MeshinerySystem : BenchSystem
                 if (Spec.Kind == WorkKind.Blocking)
                 {
                     options.WorkerThreads = Spec.Concurrency; // a blocking step holds its thread for the whole call
+                }
+
+                // Diagnosis only: another worker count for non-blocking work (the default is the library's, 64).
+                if (Spec.Kind != WorkKind.Blocking && int.TryParse(
+                        Environment.GetEnvironmentVariable("MESHINERY_BENCH_WORKERS"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var workers))
+                {
+                    options.WorkerThreads = workers;
                 }
 
                 options.MaxInFlight = Math.Max(options.MaxInFlight, Spec.Concurrency);
@@ -64,7 +74,6 @@ internal sealed class MeshinerySystem : BenchSystem
 
                 kafka.ConsumerConfig["client.id"] = Spec.System;
                 kafka.ProducerConfig["client.id"] = Spec.System;
-                kafka.ProducerConfig["linger.ms"] = ClientSettings.LingerMs.ToString(CultureInfo.InvariantCulture);
             });
             _input = new KafkaInput<BenchMessage>(Spec.InputTopic, input => input.Deserializer = new BenchMessageDeserializer(Probe));
             var output = new KafkaOutput<BenchMessage>(Spec.OutputTopic, output => output.Serializer = BenchMessageSerializer.Instance);
@@ -96,12 +105,28 @@ internal sealed class MeshinerySystem : BenchSystem
         {
             await _services.DisposeAsync().ConfigureAwait(false);
         }
+
+        _trace?.Report(Console.Error);
+        _trace?.Dispose();
     }
 
     private TaskBuilder<BenchMessage, BenchMessage> DefineSteps(TaskBuilder<BenchMessage, BenchMessage> task)
     {
         task.WithMaxInFlight(Spec.Concurrency);
         var latency = Latency;
+        if (_trace is not null)
+        {
+            return task.Process(
+                async (message, cancellationToken) =>
+                {
+                    var stamps = SlotTrace.Begin();
+                    await WorkAsync(cancellationToken).ConfigureAwait(false);
+                    stamps?.WorkEnd = Stopwatch.GetTimestamp();
+                    return message;
+                },
+                "work");
+        }
+
         return Spec.Kind switch
         {
             WorkKind.Blocking => task.Process(
@@ -134,6 +159,11 @@ internal sealed class MeshinerySystem : BenchSystem
 
         public override ValueTask WriteAsync(BenchMessage item, CancellationToken cancellationToken)
         {
+            if (SlotTrace.Current is { } stamps)
+            {
+                return TracedAsync(item, stamps, cancellationToken);
+            }
+
             var write = inner.WriteAsync(item, cancellationToken);
             if (write.IsCompletedSuccessfully)
             {
@@ -142,6 +172,14 @@ internal sealed class MeshinerySystem : BenchSystem
             }
 
             return AwaitAsync(write);
+        }
+
+        private async ValueTask TracedAsync(BenchMessage item, SlotTrace.Stamps stamps, CancellationToken cancellationToken)
+        {
+            stamps.WriteStart = Stopwatch.GetTimestamp();
+            await inner.WriteAsync(item, cancellationToken).ConfigureAwait(false);
+            stamps.WriteEnd = Stopwatch.GetTimestamp();
+            probe.MarkAcked();
         }
 
         private async ValueTask AwaitAsync(ValueTask write)
