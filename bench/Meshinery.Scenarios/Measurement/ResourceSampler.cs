@@ -56,6 +56,35 @@ internal sealed class ResourceSampler : IDisposable
         return total;
     }
 
+    /// <summary>CPU ticks (utime + stime, 1/100 s) and voluntary switches of each thread, keyed by thread id (Linux only).</summary>
+    public static Dictionary<string, (string Name, long Ticks, long WakeUps)> ThreadTimes()
+    {
+        var threads = new Dictionary<string, (string, long, long)>(StringComparer.Ordinal);
+        const string tasks = "/proc/self/task";
+        if (!Directory.Exists(tasks))
+        {
+            return threads;
+        }
+
+        foreach (var task in Directory.EnumerateDirectories(tasks))
+        {
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(task, "stat"));
+                var name = stat[(stat.IndexOf('(', StringComparison.Ordinal) + 1)..stat.LastIndexOf(')')];
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+                threads[Path.GetFileName(task)] = (name, ticks, ReadStatusValue(Path.Combine(task, "status"), "voluntary_ctxt_switches:"));
+            }
+            catch (IOException)
+            {
+                // the thread exited
+            }
+        }
+
+        return threads;
+    }
+
     public void Start()
     {
         Record();

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json;
 using Meshinery.Scenarios.Measurement;
 using Meshinery.Scenarios.Systems;
@@ -75,6 +76,7 @@ internal static class ChildRunner
             PeakWorkingSetBytes = sampler.PeakWorkingSet,
             KernelPeakResidentBytes = ResourceSampler.KernelPeakResidentSet(),
             WakeUps = wakeUps,
+            JitCpuSeconds = idle?.JitCpu.TotalSeconds ?? 0,
             AllocatedBytes = allocated,
             Collections = collections,
             StopSeconds = Stopwatch.GetElapsedTime(stopStarted).TotalSeconds,
@@ -148,15 +150,38 @@ internal static class ChildRunner
         // Settle (tiered compilation and the runtime's own start-up work end), and stop the harness's sampler: the
         // window must count the system's own threads only. Reading the switch counts costs CPU, so it brackets the
         // CPU readings instead of falling inside them.
-        await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);
+        await Task.Delay(TimeSpan.FromSeconds(3), cancellationToken).ConfigureAwait(false);
         sampler.Stop();
+        var threadsBefore = ResourceSampler.ThreadTimes();
         var switches = ResourceSampler.WakeUps();
         var cpu = ResourceSampler.CpuTime();
         var started = Stopwatch.GetTimestamp();
         await Task.Delay(TimeSpan.FromSeconds(spec.IdleSeconds), cancellationToken).ConfigureAwait(false);
         var wall = Stopwatch.GetElapsedTime(started);
         var used = ResourceSampler.CpuTime() - cpu;
-        return new IdleMeasurement(used, wall, ResourceSampler.WakeUps() - switches);
+        var wakeUps = ResourceSampler.WakeUps() - switches;
+
+        // Where the idle time goes, by thread (shown by the parent with the run's label). The JIT's background thread
+        // is counted apart: it promotes periodic code (timer callbacks, idle loop turns) once it has run 30 times,
+        // a one-time cost that a long-idle process no longer pays.
+        var threadsAfter = ResourceSampler.ThreadTimes();
+        var jitTicks = threadsAfter.Where(t => t.Value.Name.StartsWith(".NET Tiered", StringComparison.Ordinal))
+            .Sum(t => t.Value.Ticks - threadsBefore.GetValueOrDefault(t.Key).Ticks);
+        var measurement = new IdleMeasurement(used, wall, wakeUps, TimeSpan.FromMilliseconds(jitTicks * 10));
+        var busiest = threadsAfter
+            .Select(t => (t.Value.Name, Ticks: t.Value.Ticks - threadsBefore.GetValueOrDefault(t.Key).Ticks, WakeUps: t.Value.WakeUps - threadsBefore.GetValueOrDefault(t.Key).WakeUps))
+            .GroupBy(t => t.Name.StartsWith("meshinery-work", StringComparison.Ordinal) ? "meshinery-worker-*" : t.Name)
+            .Select(g => (Name: g.Key, Ticks: g.Sum(t => t.Ticks), WakeUps: g.Sum(t => t.WakeUps)))
+            .Where(t => t.Ticks > 0 || t.WakeUps > 0)
+            .OrderByDescending(t => t.WakeUps)
+            .Take(8);
+        foreach (var (name, ticks, threadWakeUps) in busiest)
+        {
+            Console.Error.WriteLine(string.Create(
+                CultureInfo.InvariantCulture, $"idle thread {name,-20} {ticks * 10,5} ms CPU  {threadWakeUps / wall.TotalSeconds,6:N1} wake-ups/s"));
+        }
+
+        return measurement;
     }
 
     /// <summary>Exits as soon as standard input ends: the parent died or gave up on this child.</summary>
@@ -183,5 +208,5 @@ internal static class ChildRunner
         thread.Start();
     }
 
-    private sealed record IdleMeasurement(TimeSpan Cpu, TimeSpan Wall, long WakeUps);
+    private sealed record IdleMeasurement(TimeSpan Cpu, TimeSpan Wall, long WakeUps, TimeSpan JitCpu);
 }

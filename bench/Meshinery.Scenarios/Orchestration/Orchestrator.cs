@@ -203,12 +203,14 @@ internal sealed class Orchestrator(HarnessOptions options)
                 await cluster.CreateTopicAsync(warmupOutput, Plan.OutputPartitions, cancellationToken).ConfigureAwait(false);
             }
 
+            var started = Stopwatch.GetTimestamp();
             var report = await ChildProcess.RunAsync(spec, label, cancellationToken).ConfigureAwait(false);
+            var childSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
             var outputs = workload.Kind == WorkKind.Idle
                 ? []
                 : await Task.Run(() => OutputReader.ReadAll(cluster.BootstrapServers, outputTopic, Plan.OutputPartitions, out _), cancellationToken).ConfigureAwait(false);
             var measurement = RunMeasurement.From(workload, system, report, outputs);
-            _log.WriteLine($"  {label,-40} {measurement.Describe()}");
+            _log.WriteLine(Invariant($"  {label,-34} {measurement.Describe()} [{childSeconds:N1} s]"));
             return measurement;
         }
         catch (Exception error) when (error is not OperationCanceledException || !cancellationToken.IsCancellationRequested)

@@ -53,6 +53,10 @@ internal sealed record ResultRow
     [JsonPropertyName("id")]
     public required string Id { get; init; }
 
+    /// <summary>The workload's C (the sequential baseline's own concurrency is P, in <see cref="Concurrency"/>).</summary>
+    [JsonPropertyName("workload_concurrency")]
+    public required int WorkloadConcurrency { get; init; }
+
     [JsonPropertyName("kind")]
     public required string Kind { get; init; }
 
@@ -94,6 +98,10 @@ internal sealed record ResultRow
     /// <summary>Idle only: CPU seconds per wall second.</summary>
     [JsonPropertyName("cpu_fraction")]
     public double? CpuFraction { get; init; }
+
+    /// <summary>Idle only: the same without the JIT's background thread (a one-time tier-up of periodic code).</summary>
+    [JsonPropertyName("cpu_fraction_steady")]
+    public double? SteadyCpuFraction { get; init; }
 
     /// <summary>Idle only: context switches of all the process's threads per second.</summary>
     [JsonPropertyName("wakeups_per_s")]

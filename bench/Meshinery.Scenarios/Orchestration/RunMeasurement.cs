@@ -33,6 +33,8 @@ internal sealed record RunMeasurement
 
     public double? CpuFraction { get; init; }
 
+    public double? SteadyCpuFraction { get; init; }
+
     public double? WakeupsPerSecond { get; init; }
 
     public double? WakeUpsPerMessage { get; init; }
@@ -98,6 +100,7 @@ internal sealed record RunMeasurement
             Outputs = outputs.Count,
             Duplicates = duplicates,
             CpuFraction = workload.Kind == WorkKind.Idle ? report.CpuSeconds / report.WallSeconds : null,
+            SteadyCpuFraction = workload.Kind == WorkKind.Idle ? Math.Max(0, report.CpuSeconds - report.JitCpuSeconds) / report.WallSeconds : null,
             WakeupsPerSecond = workload.Kind == WorkKind.Idle ? report.WakeUps / report.WallSeconds : null,
             WakeUpsPerMessage = report.Acked > 0 ? (double)report.WakeUps / report.Acked : null,
             AllocatedBytesPerMessage = report.Acked > 0 ? (double)report.AllocatedBytes / report.Acked : null,
@@ -130,6 +133,7 @@ internal sealed record RunMeasurement
             CpuSeconds = Round(cpu, 3),
             PeakMegabytes = Round(Median(ok.Select(r => r.PeakMegabytes)), 1),
             Id = workload.Id,
+            WorkloadConcurrency = workload.Concurrency,
             Kind = workload.Kind.ToString().ToLowerInvariant(),
             RatioToBound = bound is { } b && throughput > 0 ? Round(throughput / b, 3) : null,
             ServiceP50Milliseconds = Round(Median(ok.Select(r => r.ServiceP50)), 2),
@@ -141,6 +145,7 @@ internal sealed record RunMeasurement
             KernelPeakMegabytes = Round(Median(ok.Select(r => r.KernelPeakMegabytes)), 1),
             WallSeconds = Round(Median(ok.Select(r => r.WallSeconds)), 2),
             CpuFraction = Round(Median(ok.Select(r => r.CpuFraction)), 4),
+            SteadyCpuFraction = Round(Median(ok.Select(r => r.SteadyCpuFraction)), 4),
             WakeupsPerSecond = Round(Median(ok.Select(r => r.WakeupsPerSecond)), 1),
             WakeUpsPerMessage = Round(Median(ok.Select(r => r.WakeUpsPerMessage)), 3),
             AllocatedBytesPerMessage = Round(Median(ok.Select(r => r.AllocatedBytesPerMessage)), 0),
@@ -153,7 +158,7 @@ internal sealed record RunMeasurement
     }
 
     public string Describe() => Error ?? (CpuFraction is { } fraction
-        ? string.Create(CultureInfo.InvariantCulture, $"idle: {fraction:P2} of a core, {WakeupsPerSecond:N0} wake-ups/s, peak {PeakMegabytes:N0} MB")
+        ? string.Create(CultureInfo.InvariantCulture, $"idle: {fraction:P2} of a core ({SteadyCpuFraction:P2} without the JIT's tier-up), {WakeupsPerSecond:N0} wake-ups/s, peak {PeakMegabytes:N0} MB")
         : string.Create(
             CultureInfo.InvariantCulture,
             $"{Throughput,9:N0}/s  p50 {P50,8:N1} ms  p99 {P99,8:N1} ms  cpu {CpuSeconds,6:N2} s  {WakeUpsPerMessage,6:N2} wake-ups/msg  {AllocatedBytesPerMessage,7:N0} B/msg  peak {PeakMegabytes,5:N0} MB  ({Processed:N0} acked, {EndReason})"));

@@ -121,6 +121,9 @@ internal sealed record RunReport
     /// <summary>Managed bytes allocated during the measured window (all threads).</summary>
     public long AllocatedBytes { get; init; }
 
+    /// <summary>Idle only: CPU time of the JIT's background (tiered compilation) thread during the window.</summary>
+    public double JitCpuSeconds { get; init; }
+
     /// <summary>Garbage collections (of any generation) during the measured window.</summary>
     public int Collections { get; init; }
 }
