@@ -11,6 +11,7 @@ each system against the concurrency C, on log scales, with the Little's-law boun
 loop's own bound is P / L, drawn dotted).
 """
 import json
+import os
 import sys
 
 try:
@@ -60,10 +61,11 @@ def main(argv):
             xs, ys = [p[0] for p in points], [p[1] for p in points]
             ax.plot(xs, ys, color=color, marker=marker, linewidth=1.8, label=label)
             if system != "sequential":
+                above = system == "meshinery"  # the two lines are close: one system's labels above, the other's below
                 for x, y, ratio in points:
                     if ratio:
-                        ax.annotate(f"{ratio:.0%}", (x, y), textcoords="offset points", xytext=(0, -14),
-                                    ha="center", fontsize=8, color=color)
+                        ax.annotate(f"{ratio:.0%}", (x, y), textcoords="offset points", xytext=(-12, 7 if above else -13),
+                                    ha="center", fontsize=8, color=color, fontweight="bold" if above else "normal")
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
         ax.set_xticks(concurrencies)
@@ -76,6 +78,7 @@ def main(argv):
     axes[0][-1].legend(loc="center right", fontsize=8, framealpha=0.9)
     fig.suptitle("Throughput against concurrency (percentages: share of the Little's-law bound)", fontsize=11)
     fig.tight_layout()
+    os.makedirs(os.path.dirname(target) or ".", exist_ok=True)
     fig.savefig(target, dpi=110)
     print(f"wrote {target}")
 

@@ -2,6 +2,16 @@
 //
 //   dotnet run -c Release --project bench/Meshinery.Benchmarks -- --filter '*'
 //   dotnet run -c Release --project bench/Meshinery.Benchmarks -- --filter '*Chain*' --job short
+//   dotnet run -c Release --project bench/Meshinery.Benchmarks -- --soak 1 2 200     (no timing: hang check)
+using System.Globalization;
 using BenchmarkDotNet.Running;
+using Meshinery.Benchmarks;
+
+if (args is ["--soak", var steps, var workers, var batches])
+{
+    return ChainBenchmarks.Soak(
+        int.Parse(steps, CultureInfo.InvariantCulture), int.Parse(workers, CultureInfo.InvariantCulture), int.Parse(batches, CultureInfo.InvariantCulture));
+}
 
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+return 0;

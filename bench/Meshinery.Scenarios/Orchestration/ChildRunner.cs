@@ -34,6 +34,8 @@ internal static class ChildRunner
         var system = BenchSystem.Create(spec, probe);
         using var sampler = new ResourceSampler();
         sampler.Start();
+        var showThreads = Environment.GetEnvironmentVariable("MESHINERY_BENCH_THREADS") == "1";
+        var threadsAtStart = showThreads ? ResourceSampler.ThreadTimes() : null;
         var wakeUpsAtStart = ResourceSampler.WakeUps();
         var allocatedAtStart = GC.GetTotalAllocatedBytes();
         var collectionsAtStart = GC.CollectionCount(0);
@@ -56,6 +58,11 @@ internal static class ChildRunner
         var cpuAtEnd = ResourceSampler.CpuTime();
         var wakeUps = idle?.WakeUps ?? ResourceSampler.WakeUps() - wakeUpsAtStart;
         var allocated = GC.GetTotalAllocatedBytes() - allocatedAtStart;
+        if (threadsAtStart is not null && idle is null)
+        {
+            PrintThreads("run", threadsAtStart, ResourceSampler.ThreadTimes(), Stopwatch.GetElapsedTime(startedAt, endedAt));
+        }
+
         var collections = GC.CollectionCount(0) - collectionsAtStart;
         sampler.Stop();
         var wall = idle?.Wall ?? Stopwatch.GetElapsedTime(startedAt, endedAt);
@@ -161,27 +168,35 @@ internal static class ChildRunner
         var used = ResourceSampler.CpuTime() - cpu;
         var wakeUps = ResourceSampler.WakeUps() - switches;
 
-        // Where the idle time goes, by thread (shown by the parent with the run's label). The JIT's background thread
-        // is counted apart: it promotes periodic code (timer callbacks, idle loop turns) once it has run 30 times,
-        // a one-time cost that a long-idle process no longer pays.
+        // The JIT's background thread is counted apart: it promotes periodic code (timer callbacks, idle loop turns)
+        // once it has run 30 times, a one-time cost that a long-idle process no longer pays.
         var threadsAfter = ResourceSampler.ThreadTimes();
         var jitTicks = threadsAfter.Where(t => t.Value.Name.StartsWith(".NET Tiered", StringComparison.Ordinal))
             .Sum(t => t.Value.Ticks - threadsBefore.GetValueOrDefault(t.Key).Ticks);
         var measurement = new IdleMeasurement(used, wall, wakeUps, TimeSpan.FromMilliseconds(jitTicks * 10));
-        var busiest = threadsAfter
-            .Select(t => (t.Value.Name, Ticks: t.Value.Ticks - threadsBefore.GetValueOrDefault(t.Key).Ticks, WakeUps: t.Value.WakeUps - threadsBefore.GetValueOrDefault(t.Key).WakeUps))
+        PrintThreads("idle", threadsBefore, threadsAfter, wall);
+        return measurement;
+    }
+
+    /// <summary>Where CPU time and wake-ups went, by thread (worker threads summed), on standard error.</summary>
+    private static void PrintThreads(
+        string label,
+        Dictionary<string, (string Name, long Ticks, long WakeUps)> before,
+        Dictionary<string, (string Name, long Ticks, long WakeUps)> after,
+        TimeSpan wall)
+    {
+        var threads = after
+            .Select(t => (t.Value.Name, Ticks: t.Value.Ticks - before.GetValueOrDefault(t.Key).Ticks, WakeUps: t.Value.WakeUps - before.GetValueOrDefault(t.Key).WakeUps))
             .GroupBy(t => t.Name.StartsWith("meshinery-work", StringComparison.Ordinal) ? "meshinery-worker-*" : t.Name)
             .Select(g => (Name: g.Key, Ticks: g.Sum(t => t.Ticks), WakeUps: g.Sum(t => t.WakeUps)))
             .Where(t => t.Ticks > 0 || t.WakeUps > 0)
             .OrderByDescending(t => t.WakeUps)
-            .Take(8);
-        foreach (var (name, ticks, threadWakeUps) in busiest)
+            .Take(10);
+        foreach (var (name, ticks, wakeUps) in threads)
         {
             Console.Error.WriteLine(string.Create(
-                CultureInfo.InvariantCulture, $"idle thread {name,-20} {ticks * 10,5} ms CPU  {threadWakeUps / wall.TotalSeconds,6:N1} wake-ups/s"));
+                CultureInfo.InvariantCulture, $"{label} thread {name,-20} {ticks * 10,6} ms CPU  {wakeUps / wall.TotalSeconds,8:N1} wake-ups/s"));
         }
-
-        return measurement;
     }
 
     /// <summary>Exits as soon as standard input ends: the parent died or gave up on this child.</summary>

@@ -53,6 +53,13 @@ internal sealed class MeshinerySystem : BenchSystem
                     options.WorkerThreads = workers;
                 }
 
+                // Diagnosis only: another idle poll interval (the library's default is 250 ms).
+                if (int.TryParse(
+                        Environment.GetEnvironmentVariable("MESHINERY_BENCH_IDLE_POLL_MS"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var idlePollMs))
+                {
+                    options.IdlePollInterval = TimeSpan.FromMilliseconds(idlePollMs);
+                }
+
                 options.MaxInFlight = Math.Max(options.MaxInFlight, Spec.Concurrency);
                 options.DrainTimeout = TimeSpan.FromSeconds(20);
                 options.CancellationGracePeriod = TimeSpan.FromSeconds(2);
