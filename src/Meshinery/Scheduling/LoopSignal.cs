@@ -11,6 +11,10 @@ internal sealed class LoopSignal : IDisposable
 
     public void Set()
     {
+        // A full fence between the caller's enqueue and the read of the flag (and one in Wait between the reset and
+        // the loop's look at its queue): with acquire/release alone, the store→load pairs on both sides may reorder
+        // and each side miss the other, leaving work queued with the loop asleep.
+        Interlocked.MemoryBarrier();
         if (Volatile.Read(ref _pending) == 0 && Interlocked.CompareExchange(ref _pending, 1, 0) == 0)
         {
             try
@@ -34,7 +38,7 @@ internal sealed class LoopSignal : IDisposable
     public void Wait()
     {
         _semaphore.Wait();
-        Volatile.Write(ref _pending, 0);
+        Interlocked.Exchange(ref _pending, 0);
     }
 
     public void Dispose() => _semaphore.Dispose();

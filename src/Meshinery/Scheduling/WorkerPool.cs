@@ -51,6 +51,10 @@ internal sealed class WorkerPool : IDisposable
     {
         (resumed ? _resumed : _queue).Enqueue(item);
 
+        // The enqueue must be visible before the searcher count is read (a worker going idle does the opposite, with
+        // interlocked operations): a full fence, not just acquire/release, keeps the two from missing each other.
+        Interlocked.MemoryBarrier();
+
         // Wake a sleeping worker only when no worker is awake looking for work: with hundreds of idle threads, waking
         // one per item would cost a context switch per item. A worker that takes an item while more are queued wakes
         // the next one, so a burst still fans out to as many threads as it needs (blocking steps).
