@@ -190,8 +190,9 @@ internal static class ChildRunner
             .GroupBy(t => t.Name.StartsWith("meshinery-work", StringComparison.Ordinal) ? "meshinery-worker-*" : t.Name)
             .Select(g => (Name: g.Key, Ticks: g.Sum(t => t.Ticks), WakeUps: g.Sum(t => t.WakeUps)))
             .Where(t => t.Ticks > 0 || t.WakeUps > 0)
-            .OrderByDescending(t => t.WakeUps)
-            .Take(10);
+            .OrderByDescending(t => t.Ticks)
+            .ThenByDescending(t => t.WakeUps)
+            .Take(14);
         foreach (var (name, ticks, wakeUps) in threads)
         {
             Console.Error.WriteLine(string.Create(

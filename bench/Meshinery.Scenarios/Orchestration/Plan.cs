@@ -78,7 +78,7 @@ internal static class Plan
                 Concurrency = 2_000,
                 Seeded = noopMessages,
                 Target = noopMessages,
-                WarmupMessages = quick ? 100_000 : 150_000,
+                WarmupMessages = 150_000,
                 BudgetSeconds = 60,
                 MaxPendingPerPartition = UnthrottledPending,
                 Systems = noopSystems,
@@ -119,7 +119,7 @@ internal static class Plan
                 Concurrency = 200,
                 Seeded = backlog,
                 Target = long.MaxValue,
-                BudgetSeconds = quick ? 4 : 6,
+                BudgetSeconds = quick ? 3 : 6,
                 Systems = SystemNames.Compared,
             });
         }
@@ -134,7 +134,7 @@ internal static class Plan
             Seeded = 0,
             Target = long.MaxValue,
             BudgetSeconds = 0,
-            IdleSeconds = quick ? 5 : 10,
+            IdleSeconds = quick ? 4 : 10,
             Systems = [SystemNames.Meshinery, SystemNames.MeshineryInMemory, SystemNames.RawLoop],
         });
 

@@ -119,7 +119,10 @@ internal sealed class MeshinerySystem : BenchSystem
 
     private TaskBuilder<BenchMessage, BenchMessage> DefineSteps(TaskBuilder<BenchMessage, BenchMessage> task)
     {
-        task.WithMaxInFlight(Spec.Concurrency);
+        // Diagnosis only: an in-flight limit above the worker count (C × factor), as docs/architecture.md advises.
+        var factor = double.TryParse(
+            Environment.GetEnvironmentVariable("MESHINERY_BENCH_IN_FLIGHT_FACTOR"), NumberStyles.Float, CultureInfo.InvariantCulture, out var f) ? f : 1;
+        task.WithMaxInFlight((int)Math.Ceiling(Spec.Concurrency * factor));
         var latency = Latency;
         if (_trace is not null)
         {
