@@ -65,6 +65,40 @@ public sealed class EmbeddedKafkaCluster : KafkaTestCluster
         ThrowIfError(NativeMethods.rd_kafka_mock_broker_set_up(handle, brokerId), $"Setting broker {brokerId} up");
     }
 
+    /// <summary>
+    /// Makes the cluster answer the next requests of one kind with the given errors, one error per request, in order,
+    /// whichever client sends them; later requests are served normally again. Use it to test how a client or an
+    /// application copes with a broker's error responses.
+    /// </summary>
+    /// <param name="apiKey">
+    /// The Kafka protocol API key of the requests to fail, for example 0 (Produce), 1 (Fetch), 8 (OffsetCommit),
+    /// 11 (JoinGroup), 12 (Heartbeat) or 14 (SyncGroup).
+    /// </param>
+    /// <param name="errors">The error of each failed request: the first for the next request, and so on.</param>
+    /// <example>
+    /// A consumer group member whose next heartbeat is answered with <see cref="ErrorCode.FencedInstanceId"/> stops with
+    /// a fatal error, as a static member replaced by another instance does:
+    /// <code>cluster.FailNextRequests(12, ErrorCode.FencedInstanceId);</code>
+    /// </example>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="apiKey"/> is negative.</exception>
+    /// <exception cref="ArgumentException"><paramref name="errors"/> is empty.</exception>
+    /// <exception cref="ObjectDisposedException">The cluster has been disposed.</exception>
+    public unsafe void FailNextRequests(short apiKey, params ErrorCode[] errors)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(apiKey);
+        ArgumentNullException.ThrowIfNull(errors);
+        if (errors.Length == 0)
+        {
+            throw new ArgumentException("Name at least one error.", nameof(errors));
+        }
+
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        fixed (ErrorCode* first = errors)
+        {
+            NativeMethods.rd_kafka_mock_push_request_errors_array(handle, apiKey, (nuint)errors.Length, first);
+        }
+    }
+
     internal static EmbeddedKafkaCluster Start(EmbeddedKafkaClusterOptions options)
     {
         var topics = options.Topics.Distinct(StringComparer.Ordinal).ToList();

@@ -41,6 +41,33 @@ public class EmbeddedKafkaClusterTests
     }
 
     [Fact]
+    public async Task FailNextRequests_Produce_FailsTheNextProduceWithThatErrorAndServesTheOneAfter()
+    {
+        await using var cluster = KafkaTestCluster.StartEmbedded();
+        await cluster.CreateTopicAsync("events", 1);
+        using var producer = TestKafka.CreateProducer(cluster.BootstrapServers);
+
+        // Connected and the topic's metadata known: the next request to the broker is the Produce.
+        await producer.ProduceAsync("events", new Message<string, string> { Key = "k", Value = "first" }).WaitAsync(TestKafka.Deadline);
+        cluster.FailNextRequests(0 /* Produce */, ErrorCode.MsgSizeTooLarge);
+
+        var failed = () => producer.ProduceAsync("events", new Message<string, string> { Key = "k", Value = "refused" }).WaitAsync(TestKafka.Deadline);
+        (await failed.Should().ThrowAsync<ProduceException<string, string>>()).Which.Error.Code.Should().Be(ErrorCode.MsgSizeTooLarge);
+        var after = await producer.ProduceAsync("events", new Message<string, string> { Key = "k", Value = "third" }).WaitAsync(TestKafka.Deadline);
+        after.Status.Should().Be(PersistenceStatus.Persisted);
+    }
+
+    [Fact]
+    public void FailNextRequests_NoErrors_ThrowsArgumentException()
+    {
+        using var cluster = KafkaTestCluster.StartEmbedded();
+
+        var act = () => cluster.FailNextRequests(0);
+
+        act.Should().Throw<ArgumentException>().WithParameterName("errors");
+    }
+
+    [Fact]
     public async Task StartEmbedded_TopicsInOptions_CreatesThemWithDefaultPartitions()
     {
         await using var cluster = KafkaTestCluster.StartEmbedded(new EmbeddedKafkaClusterOptions

@@ -160,17 +160,19 @@ internal static class ChildRunner
         await Task.Delay(TimeSpan.FromSeconds(3), cancellationToken).ConfigureAwait(false);
         sampler.Stop();
         var threadsBefore = ResourceSampler.ThreadTimes();
-        var switches = ResourceSampler.WakeUps();
         var cpu = ResourceSampler.CpuTime();
         var started = Stopwatch.GetTimestamp();
         await Task.Delay(TimeSpan.FromSeconds(spec.IdleSeconds), cancellationToken).ConfigureAwait(false);
         var wall = Stopwatch.GetElapsedTime(started);
         var used = ResourceSampler.CpuTime() - cpu;
-        var wakeUps = ResourceSampler.WakeUps() - switches;
 
         // The JIT's background thread is counted apart: it promotes periodic code (timer callbacks, idle loop turns)
         // once it has run 30 times, a one-time cost that a long-idle process no longer pays.
         var threadsAfter = ResourceSampler.ThreadTimes();
+
+        // Summed per thread, not as the difference of two process totals: a thread that exits in the window (the
+        // thread pool retires idle threads) takes its whole count with it, which made that difference negative.
+        var wakeUps = threadsAfter.Sum(t => t.Value.WakeUps - threadsBefore.GetValueOrDefault(t.Key).WakeUps);
         var jitTicks = threadsAfter.Where(t => t.Value.Name.StartsWith(".NET Tiered", StringComparison.Ordinal))
             .Sum(t => t.Value.Ticks - threadsBefore.GetValueOrDefault(t.Key).Ticks);
         var measurement = new IdleMeasurement(used, wall, wakeUps, TimeSpan.FromMilliseconds(jitTicks * 10));

@@ -59,4 +59,8 @@ internal static partial class NativeMethods
 
     [LibraryImport(LibraryName)]
     internal static partial ErrorCode rd_kafka_mock_broker_set_up(MockClusterHandle mcluster, int brokerId);
+
+    [LibraryImport(LibraryName)]
+    internal static unsafe partial void rd_kafka_mock_push_request_errors_array(
+        MockClusterHandle mcluster, short apiKey, nuint count, ErrorCode* errors);
 }

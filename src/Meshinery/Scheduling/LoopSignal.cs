@@ -1,7 +1,7 @@
 namespace Meshinery;
 
 /// <summary>
-/// Wakes a dedicated loop thread. Many threads may <see cref="Set"/>; one thread <see cref="Wait"/>s. At most one
+/// Wakes a dedicated loop thread. Many threads may <see cref="Set"/>; one thread <see cref="Wait()"/>s. At most one
 /// wake-up is outstanding, so a busy producer costs one compare-exchange per call and the loop never spins.
 /// </summary>
 internal sealed class LoopSignal : IDisposable
@@ -38,6 +38,17 @@ internal sealed class LoopSignal : IDisposable
     public void Wait()
     {
         _semaphore.Wait();
+        Interlocked.Exchange(ref _pending, 0);
+    }
+
+    /// <summary>
+    /// Like <see cref="Wait()"/>, but returns after <paramref name="timeout"/> at the latest. A <see cref="Set"/> that
+    /// races with the timeout leaves the semaphore released: the next wait then returns at once, a spurious wake-up
+    /// the loop handles like any other (it looks at its work and finds none).
+    /// </summary>
+    public void Wait(TimeSpan timeout)
+    {
+        _semaphore.Wait(timeout);
         Interlocked.Exchange(ref _pending, 0);
     }
 

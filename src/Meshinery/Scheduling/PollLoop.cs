@@ -8,18 +8,24 @@ namespace Meshinery;
 internal sealed class PollLoop : DedicatedLoop
 {
     private readonly (TaskRuntime Task, InputBinding Input)[] _inputs;
-    private readonly ITimer _idleTimer;
+    private readonly ITimer? _idleTimer;
 
     public PollLoop(Scheduler scheduler)
         : base(scheduler, "poll")
     {
         _inputs = [.. scheduler.Tasks.SelectMany(t => t.Definition.Inputs.Select(i => (t, i)))];
-        _idleTimer = scheduler.TimeProvider.CreateTimer(static s => ((LoopSignal)s!).Set(), Signal, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        // On the system clock the loop waits on its signal with a timeout: one wake-up per idle tick. Another clock (a
+        // fake one in tests) can only be honoured through its own timer, whose callback sets the signal: that costs
+        // the timer thread and a thread-pool thread a wake-up each per tick as well.
+        if (scheduler.TimeProvider != TimeProvider.System)
+        {
+            _idleTimer = scheduler.TimeProvider.CreateTimer(static s => ((LoopSignal)s!).Set(), Signal, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        }
     }
 
     public override void Dispose()
     {
-        _idleTimer.Dispose();
+        _idleTimer?.Dispose();
         base.Dispose();
     }
 
@@ -49,8 +55,15 @@ internal sealed class PollLoop : DedicatedLoop
                 wait = untilRetry < wait ? (untilRetry > TimeSpan.Zero ? untilRetry : TimeSpan.Zero) : wait;
             }
 
-            _idleTimer.Change(wait, Timeout.InfiniteTimeSpan);
-            Signal.Wait();
+            if (_idleTimer is null)
+            {
+                Signal.Wait(wait);
+            }
+            else
+            {
+                _idleTimer.Change(wait, Timeout.InfiniteTimeSpan);
+                Signal.Wait();
+            }
         }
     }
 
