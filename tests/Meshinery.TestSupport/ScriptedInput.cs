@@ -50,6 +50,12 @@ public sealed class ScriptedInput<T> : InputSource<T>, IAcknowledger
     /// <summary>Given the 1-based number of a poll, returns an exception for the poll to throw, or <see langword="null"/>.</summary>
     public Func<int, Exception?>? PollFault { get; set; }
 
+    /// <summary>
+    /// Whether adding items (or completing) tells the engine that items are available; <see langword="false"/> models a
+    /// source that cannot signal, which the engine only reads when it polls by itself. Default: <see langword="true"/>.
+    /// </summary>
+    public bool Signals { get; set; } = true;
+
     /// <summary>Called on every acknowledgement, before it is recorded (to check what holds at that moment).</summary>
     public Action<SourcePosition, RunOutcome>? OnAcknowledge { get; set; }
 
@@ -224,7 +230,7 @@ public sealed class ScriptedInput<T> : InputSource<T>, IAcknowledger
             }
         }
 
-        _context?.NotifyItemsAvailable();
+        Notify();
         return this;
     }
 
@@ -236,7 +242,7 @@ public sealed class ScriptedInput<T> : InputSource<T>, IAcknowledger
             _pending.Enqueue(SourceItem.Unreadable<T>(error, new SourcePosition(Name, Partition, _nextOffset++), this, raw));
         }
 
-        _context?.NotifyItemsAvailable();
+        Notify();
         return this;
     }
 
@@ -248,7 +254,15 @@ public sealed class ScriptedInput<T> : InputSource<T>, IAcknowledger
             _completed = true;
         }
 
-        _context?.NotifyItemsAvailable();
+        Notify();
+    }
+
+    private void Notify()
+    {
+        if (Signals)
+        {
+            _context?.NotifyItemsAvailable();
+        }
     }
 
     /// <summary>Completes when at least <paramref name="count"/> acknowledgements arrived; fails after the deadline.</summary>
