@@ -10,8 +10,12 @@ public class KafkaInputRebalanceTests(KafkaFixture kafka)
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(90);
 
-    [Fact]
-    public async Task Rebalance_SecondConsumerJoinsAndLeaves_NothingLostAndNoCommitPassesUnfinishedWork()
+    // Eager (every partition revoked, then all assigned anew) and incremental (only moving partitions are revoked and
+    // assigned): the input must keep its promises under both rebalance protocols.
+    [Theory]
+    [InlineData("range")]
+    [InlineData("cooperative-sticky")]
+    public async Task Rebalance_SecondConsumerJoinsAndLeaves_NothingLostAndNoCommitPassesUnfinishedWork(string assignmentStrategy)
     {
         const int count = 3_000;
         var inputTopic = await kafka.CreateTopicAsync("rebalance-in", 4);
@@ -89,12 +93,21 @@ public class KafkaInputRebalanceTests(KafkaFixture kafka)
             }
         };
         await using var first = await TestEngine.StartAsync(
-            kafka, mesh => Define(mesh, firstInput, firstDone, isFirst: true), options => options.RevocationTimeout = TimeSpan.FromSeconds(2));
+            kafka,
+            mesh => Define(mesh, firstInput, firstDone, isFirst: true),
+            options =>
+            {
+                options.RevocationTimeout = TimeSpan.FromSeconds(2);
+                options.ConsumerConfig["partition.assignment.strategy"] = assignmentStrategy;
+            });
         await firstDone.Task.WaitAsync(Deadline);
 
         // A second member joins: the group rebalances while the first has runs in flight.
         var secondInput = Member(secondDone);
-        var second = await TestEngine.StartAsync(kafka, mesh => Define(mesh, secondInput, secondDone, isFirst: false));
+        var second = await TestEngine.StartAsync(
+            kafka,
+            mesh => Define(mesh, secondInput, secondDone, isFirst: false),
+            options => options.ConsumerConfig["partition.assignment.strategy"] = assignmentStrategy);
         await secondDone.Task.WaitAsync(Deadline);
         secondInput.AssignedPartitions.Should().BeGreaterThan(0, "the joining member gets partitions");
 
