@@ -19,6 +19,8 @@ public class KafkaInputBackPressureTests(KafkaFixture kafka)
         await kafka.ProduceAsync(topic, Enumerable.Range(0, backlog).Select(i => (i % partitions, i.ToString(CultureInfo.InvariantCulture), Order.Json(i))));
 
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var taskFull = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var entered = 0;
         var input = new KafkaInput<Order>(topic, o =>
         {
             o.GroupId = groupId;
@@ -29,6 +31,11 @@ public class KafkaInputBackPressureTests(KafkaFixture kafka)
             .WithMaxInFlight(50)
             .Process(async (order, ct) =>
             {
+                if (Interlocked.Increment(ref entered) == 50)
+                {
+                    taskFull.TrySetResult();
+                }
+
                 await gate.Task.WaitAsync(ct);
                 return order;
             })));
@@ -36,7 +43,12 @@ public class KafkaInputBackPressureTests(KafkaFixture kafka)
         // While processing is stuck, the input fills each partition up to its limit and pauses it.
         (await Eventually.HoldsAsync(() => input.PausedPartitions == partitions, Deadline))
             .Should().BeTrue("both partitions should be paused once they hold {0} pending messages", maxPending);
+
+        // The input may fill and pause both partitions before the poll loop, woken by the first message, gets a core:
+        // wait for the task to be full too.
+        await taskFull.Task.WaitAsync(Deadline);
         engine.Engine.InFlight.Should().Be(50, "the task's own limit holds");
+        Volatile.Read(ref entered).Should().Be(50);
 
         // Reads stop exactly at the bound, far below the backlog.
         var readWhilePaused = input.MessagesRead;
