@@ -4,9 +4,9 @@ namespace Meshinery.Kafka.Tests.Support;
 public static class Eventually
 {
     /// <summary>
-    /// Re-evaluates <paramref name="condition"/> until it holds or <paramref name="timeout"/> passes. Used only for
-    /// state that lives in the broker (committed offsets), which offers no notification to wait on; each check is a
-    /// broker round trip, so it polls at 50 ms.
+    /// Re-evaluates <paramref name="condition"/> every 50 ms until it holds or <paramref name="timeout"/> passes. Used
+    /// for state that offers no notification to wait on: what lives in the broker (committed offsets; each check is a
+    /// round trip) and the counters the engine and the input expose (completed runs, in flight, paused partitions).
     /// </summary>
     public static async Task<bool> HoldsAsync(Func<bool> condition, TimeSpan timeout)
     {
