@@ -10,13 +10,55 @@ ensure_environment() {
   fi
   # Confluent.Kafka's librdkafka.redist carries the native client for linux-x64; it needs no system package.
   # Restore once up front so that a missing package is reported clearly, before any build output.
-  if ! dotnet restore Meshinery.sln -v quiet >artifacts-restore.log 2>&1; then
-    cat artifacts-restore.log >&2
-    echo "error: 'dotnet restore' failed; see the lines above (NuGet must serve the packages in Directory.Packages.props)." >&2
-    rm -f artifacts-restore.log
-    exit 1
+  local log=artifacts/restore.log
+  mkdir -p artifacts
+  if dotnet restore Meshinery.sln -v quiet >"$log" 2>&1; then
+    return
   fi
-  rm -f artifacts-restore.log
+  if grep -qE "NU110[0-9].*librdkafka\.redist" "$log"; then
+    # Some NuGet feeds do not serve librdkafka.redist. Then the client runs on the system's librdkafka instead.
+    use_system_librdkafka
+    if dotnet restore Meshinery.sln -v quiet >"$log" 2>&1; then
+      return
+    fi
+  fi
+  cat "$log" >&2
+  echo "error: 'dotnet restore' failed; see the lines above (NuGet must serve the packages in Directory.Packages.props)." >&2
+  exit 1
+}
+
+# Where NuGet cannot restore librdkafka.redist: installs Debian's librdkafka (2.0.2 on Debian 12), provides an empty
+# placeholder librdkafka.redist in a local feed so that restore succeeds, and builds with Confluent.Kafka 1.9.3, the
+# version that runs on that librdkafka (2.x does not). MSBuild reads the two variables exported here as properties.
+use_system_librdkafka() {
+  local confluent=1.9.3 redist=1.9.2 # the librdkafka.redist version Confluent.Kafka 1.9.3 depends on
+  echo "NuGet does not serve librdkafka.redist: using the system's librdkafka with Confluent.Kafka $confluent." >&2
+  if ! ldconfig -p 2>/dev/null | grep -q "librdkafka.so.1 " || ! [ -e /usr/lib/x86_64-linux-gnu/libdl.so ]; then
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo=sudo
+    local install="$sudo apt-get install -y -qq --no-install-recommends librdkafka-dev libc6-dev"
+    if ! command -v apt-get >/dev/null 2>&1 || ! { $install || { $sudo apt-get update -qq && $install; }; } >&2; then
+      echo "error: could not install librdkafka-dev and libc6-dev (Debian packages); install them, or use a NuGet feed that serves librdkafka.redist." >&2
+      exit 1
+    fi
+  fi
+  local feed="$PWD/artifacts/placeholder-feed"
+  mkdir -p "$feed/pkg"
+  cat >"$feed/pkg/librdkafka.redist.nuspec" <<NUSPEC
+<?xml version="1.0" encoding="utf-8"?>
+<package xmlns="http://schemas.microsoft.com/packaging/2013/05/nuspec.xsd">
+  <metadata>
+    <id>librdkafka.redist</id>
+    <version>$redist</version>
+    <authors>Meshinery build</authors>
+    <description>Placeholder without native files: librdkafka comes from the system (Debian's librdkafka-dev).</description>
+  </metadata>
+</package>
+NUSPEC
+  # A .nupkg is a zip with the .nuspec at its root.
+  (cd "$feed/pkg" && rm -f "../librdkafka.redist.$redist.nupkg" &&
+    python3 -c "import zipfile; z = zipfile.ZipFile('../librdkafka.redist.$redist.nupkg', 'w'); z.write('librdkafka.redist.nuspec'); z.close()")
+  export ConfluentKafkaVersion=$confluent RestoreAdditionalProjectSources="$feed"
 }
 
 # Runs every test project, writes TRX files to artifacts/test-results and prints "N passed, N failed".

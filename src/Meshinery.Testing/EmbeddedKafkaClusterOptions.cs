@@ -46,7 +46,8 @@ public sealed class EmbeddedKafkaClusterOptions
     /// <summary>
     /// The brokers' <c>group.initial.rebalance.delay.ms</c>: how long a new consumer group waits for more members
     /// before its first rebalance. Default: zero, so a consumer starts receiving as soon as it has joined; real
-    /// brokers (and the mock broker when left alone) wait 3 seconds.
+    /// brokers (and the mock broker when left alone) wait 3 seconds. A librdkafka older than the one
+    /// <c>librdkafka.redist</c> brings (Debian 12's 2.0.2) cannot change it: its groups always wait 3 seconds.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is negative or longer than <see cref="int.MaxValue"/> milliseconds.</exception>
     public TimeSpan InitialRebalanceDelay

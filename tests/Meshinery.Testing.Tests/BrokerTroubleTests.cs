@@ -15,10 +15,9 @@ public class BrokerTroubleTests
 
         cluster.SetBrokerDown(leader);
 
-        // The other brokers still answer metadata requests and no longer list the stopped one.
-        var whileDown = TestKafka.GetMetadata(cluster.BootstrapServers);
-        whileDown.FindTopic("payments").Should().NotBeNull();
-        whileDown.Brokers.Select(b => b.BrokerId).Should().HaveCount(2).And.NotContain(leader);
+        // The other brokers still answer metadata requests. (Whether they still list the stopped one depends on the
+        // librdkafka version: 2.15 drops it, Debian's 2.0.2 does not.)
+        TestKafka.GetMetadata(cluster.BootstrapServers).FindTopic("payments").Should().NotBeNull();
 
         // Leadership does not move, so partition 0 cannot take writes: the message times out (after 3 s, the
         // producer's own deadline, not a sleep in the test).
