@@ -33,12 +33,13 @@ ensure_environment() {
 use_system_librdkafka() {
   local confluent=1.9.3 redist=1.9.2 # the librdkafka.redist version Confluent.Kafka 1.9.3 depends on
   echo "NuGet does not serve librdkafka.redist: using the system's librdkafka with Confluent.Kafka $confluent." >&2
-  if ! ldconfig -p 2>/dev/null | grep -q "librdkafka.so.1 " || ! [ -e /usr/lib/x86_64-linux-gnu/libdl.so ]; then
+  # Confluent.Kafka 1.9.3 loads "librdkafka.so": the link the -dev package installs.
+  if ! ldconfig -p 2>/dev/null | grep "librdkafka\.so " >/dev/null; then
     local sudo=""
     [ "$(id -u)" -ne 0 ] && sudo=sudo
-    local install="$sudo apt-get install -y -qq --no-install-recommends librdkafka-dev libc6-dev"
+    local install="$sudo apt-get install -y -qq --no-install-recommends librdkafka-dev"
     if ! command -v apt-get >/dev/null 2>&1 || ! { $install || { $sudo apt-get update -qq && $install; }; } >&2; then
-      echo "error: could not install librdkafka-dev and libc6-dev (Debian packages); install them, or use a NuGet feed that serves librdkafka.redist." >&2
+      echo "error: could not install librdkafka-dev (Debian package); install it, or use a NuGet feed that serves librdkafka.redist." >&2
       exit 1
     fi
   fi
