@@ -30,7 +30,7 @@ internal sealed record SampleSettings
           --commit-interval-ms N         how often offsets are committed (the library's default: 5 s)
           --max-pending-per-partition N  the library's per-partition back-pressure limit (its default)
           --session-timeout-ms N         the consumer group session timeout (10000)
-          --linger-ms N                  the output producers' linger.ms: how long a write waits to be batched (the library's default: 5)
+          --linger-ms N                  the output producers' linger.ms: how long a write waits to be batched (the library's default: 1)
           --profile                      also report where each message spends its time (per-step durations)
           --verbose                      Meshinery's debug logs (partition pauses and resumes, ...)
           -h, --help                     this text
