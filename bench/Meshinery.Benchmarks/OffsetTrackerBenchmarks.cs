@@ -5,7 +5,7 @@ namespace Meshinery.Benchmarks;
 
 /// <summary>
 /// The per-message cost of <see cref="PartitionOffsetTracker"/>: one <c>Track</c> when a message is read and one
-/// <c>Complete</c> when its run ends, with a <c>TryTakeCommit</c> every 1,000 messages (the consume thread's periodic
+/// <c>Complete</c> when its run ends, with a read of <c>CommittableOffset</c> every 1,000 messages (the consume thread's periodic
 /// commit). One operation is one message. Completion orders: as read, reversed within windows, and shuffled within
 /// windows of <see cref="Window"/> messages in flight.
 /// </summary>
@@ -60,7 +60,7 @@ public class OffsetTrackerBenchmarks
             for (var i = start; i < end; i++)
             {
                 tracker.Complete(baseOffset + _completionOrder[i]);
-                if (i % 1_000 == 999 && tracker.TryTakeCommit(out var offset))
+                if (i % 1_000 == 999 && tracker.CommittableOffset is { } offset)
                 {
                     committed = offset;
                 }

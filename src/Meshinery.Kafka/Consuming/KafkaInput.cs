@@ -325,6 +325,15 @@ public sealed class KafkaInput<T> : InputSource<T>
     private void Publish(IConsumer<byte[], byte[]> consumer, List<(PartitionState<T> Partition, SourceItem<T> Item)> items)
     {
         Interlocked.Add(ref _read, items.Count);
+
+        // A rebalance runs inside Consume, so a partition may have been revoked after some of its messages joined the
+        // batch. They were never committed (the next owner reads them again): drop them, and never commit for them.
+        items.RemoveAll(i => i.Partition.IsRevoked);
+        if (items.Count == 0)
+        {
+            return;
+        }
+
         if (_delivery == KafkaDelivery.AtMostOnce)
         {
             CommitRead(consumer, items);
@@ -386,31 +395,35 @@ public sealed class KafkaInput<T> : InputSource<T>
             .GroupBy(i => i.Partition)
             .Select(g => new TopicPartitionOffset(g.Key.TopicPartition, new Offset(g.Max(i => i.Item.Position.Offset) + 1)))
             .ToList();
-        while (true)
+        // The engine must not see the messages before they are committed; a stop ends the retries.
+        while (!TryCommit(consumer, offsets) && !_stopping)
         {
-            try
-            {
-                consumer.Commit(offsets);
-                foreach (var offset in offsets)
-                {
-                    _committed[offset.TopicPartition] = offset.Offset.Value;
-                }
-
-                Committed?.Invoke(this, offsets);
-                return;
-            }
-            catch (KafkaException error) when (!error.Error.IsFatal && !_stopping)
-            {
-                KafkaLog.CommitFailed(_logger, error, Name);
-                _stopRequested.Wait(TimeSpan.FromSeconds(1));
-            }
+            _stopRequested.Wait(TimeSpan.FromSeconds(1));
         }
     }
 
-    /// <summary>
-    /// At least once: everything from the oldest unfinished message to the newest read (what a crash would redeliver).
-    /// At most once: what is read but not yet taken by the engine.
-    /// </summary>
+    /// <summary>Commits <paramref name="offsets"/> and reports them; a failure that is not fatal is logged and returns false.</summary>
+    private bool TryCommit(IConsumer<byte[], byte[]> consumer, List<TopicPartitionOffset> offsets)
+    {
+        try
+        {
+            consumer.Commit(offsets);
+        }
+        catch (KafkaException error) when (!error.Error.IsFatal)
+        {
+            KafkaLog.CommitFailed(_logger, error, Name);
+            return false;
+        }
+
+        foreach (var offset in offsets)
+        {
+            _committed[offset.TopicPartition] = offset.Offset.Value;
+        }
+
+        Committed?.Invoke(this, offsets);
+        return true;
+    }
+
     /// <summary>
     /// At most once, offsets are committed when messages are read, so messages read but never taken by the engine would
     /// be lost when the input stops or gives partitions up. Committing the offset of the first such message again
@@ -431,27 +444,16 @@ public sealed class KafkaInput<T> : InputSource<T>
                 .Select(p => new TopicPartitionOffset(p.TopicPartition, new Offset(p.Buffer.Peek().Position.Offset)))];
         }
 
-        if (offsets.Count == 0)
+        if (offsets.Count > 0)
         {
-            return;
-        }
-
-        try
-        {
-            consumer.Commit(offsets);
-            foreach (var offset in offsets)
-            {
-                _committed[offset.TopicPartition] = offset.Offset.Value;
-            }
-
-            Committed?.Invoke(this, offsets);
-        }
-        catch (KafkaException error) when (!error.Error.IsFatal)
-        {
-            KafkaLog.CommitFailed(_logger, error, Name);
+            TryCommit(consumer, offsets);
         }
     }
 
+    /// <summary>
+    /// At least once: everything from the oldest unfinished message to the newest read (what a crash would redeliver).
+    /// At most once: what is read but not yet taken by the engine.
+    /// </summary>
     private int Pending(PartitionState<T> partition) =>
         _delivery == KafkaDelivery.AtLeastOnce ? partition.Tracker.Buffered : partition.Buffer.Count + partition.Unpublished;
 
@@ -494,21 +496,12 @@ public sealed class KafkaInput<T> : InputSource<T>
             return;
         }
 
-        var offsets = commits.ConvertAll(c => new TopicPartitionOffset(c.Partition.TopicPartition, new Offset(c.Offset)));
-        try
+        if (TryCommit(consumer, commits.ConvertAll(c => new TopicPartitionOffset(c.Partition.TopicPartition, new Offset(c.Offset)))))
         {
-            consumer.Commit(offsets);
             foreach (var (partition, offset) in commits)
             {
                 partition.LastCommitted = offset;
-                _committed[partition.TopicPartition] = offset;
             }
-
-            Committed?.Invoke(this, offsets);
-        }
-        catch (KafkaException error) when (!error.Error.IsFatal)
-        {
-            KafkaLog.CommitFailed(_logger, error, Name);
         }
     }
 

@@ -23,8 +23,8 @@ namespace Meshinery.Kafka.Offsets;
 /// from the oldest unfinished offset to the newest tracked one, not to the number of offsets ever seen.
 /// </para>
 /// <para>
-/// Thread-safety: every member is thread-safe. The consumer thread calls <see cref="Track"/> and
-/// <see cref="TryTakeCommit"/>, workers call <see cref="Complete"/>. A plain lock is used because the critical
+/// Thread-safety: every member is thread-safe. The consumer thread calls <see cref="Track"/> and reads
+/// <see cref="CommittableOffset"/>, workers call <see cref="Complete"/>. A plain lock is used because the critical
 /// sections are a few array accesses and mostly uncontended, where a lock costs tens of nanoseconds; a lock-free
 /// design would be much harder to get right for no measurable gain.
 /// </para>
@@ -43,9 +43,6 @@ internal sealed class PartitionOffsetTracker
 
     // Last tracked offset, -1 before the first Track (offsets are never negative).
     private long _lastTracked = -1;
-
-    // Last value returned by TryTakeCommit, -1 before the first one.
-    private long _lastTaken = -1;
 
     /// <summary>Creates an empty tracker.</summary>
     /// <param name="initialCapacity">
@@ -173,33 +170,6 @@ internal sealed class PartitionOffsetTracker
             }
 
             return true;
-        }
-    }
-
-    /// <summary>
-    /// Returns the committable offset if it advanced past the value this method last returned, and remembers it,
-    /// so the committer commits only when there is something new.
-    /// </summary>
-    /// <param name="offset">The offset to commit when the method returns <see langword="true"/>; otherwise 0.</param>
-    /// <returns><see langword="true"/> if there is a new offset to commit.</returns>
-    /// <remarks>
-    /// The value counts as taken even if the commit then fails; at-least-once still holds because the next
-    /// advance commits a later offset, and a caller that must retry keeps the value itself.
-    /// </remarks>
-    public bool TryTakeCommit(out long offset)
-    {
-        lock (_gate)
-        {
-            var committable = CommittableCore();
-            if (committable is { } value && value > _lastTaken)
-            {
-                _lastTaken = value;
-                offset = value;
-                return true;
-            }
-
-            offset = 0;
-            return false;
         }
     }
 
