@@ -62,14 +62,17 @@ public sealed class InMemoryOutput<T> : OutputSink<T>
     {
         lock (_waitersLock)
         {
+            // Announce the waiter before reading the count (a full fence), as a write announces its item before reading
+            // the waiter count: whichever comes second sees the other, so a write racing with this call is never missed.
+            Interlocked.Increment(ref _waiterCount);
             if (Count >= count)
             {
+                _waiterCount--;
                 return Task.CompletedTask;
             }
 
             var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             _waiters.Add((count, reached));
-            _waiterCount++;
             return reached.Task.WaitAsync(cancellationToken);
         }
     }

@@ -22,6 +22,31 @@ public class InMemoryOutputTests
     }
 
     [Fact]
+    public async Task WaitForCountAsync_WriteRacingWithTheCall_IsNeverMissed()
+    {
+        // A write on another thread at the moment the waiter registers: the race that once left a waiter hanging.
+        for (var i = 0; i < 20_000; i++)
+        {
+            var output = new InMemoryOutput<int>();
+            using var start = new Barrier(2);
+            var writer = Task.Factory.StartNew(
+                () =>
+                {
+                    start.SignalAndWait();
+                    return output.WriteAsync(i, CancellationToken.None);
+                },
+                CancellationToken.None,
+                TaskCreationOptions.None,
+                TaskScheduler.Default);
+            start.SignalAndWait();
+            var waiting = output.WaitForCountAsync(1);
+            await (await writer);
+
+            await waiting.Within(() => $"the item written concurrently (iteration {i})", TimeSpan.FromSeconds(10));
+        }
+    }
+
+    [Fact]
     public async Task WaitForCountAsync_CountAlreadyReached_IsCompleted()
     {
         var output = new InMemoryOutput<int>();
