@@ -73,14 +73,6 @@ internal sealed class SideEffectStep<T> : Step
             return;
         }
 
-        var result = _asyncAction!(item, run.CancellationToken);
-        if (result.IsCompletedSuccessfully)
-        {
-            run.Advance();
-        }
-        else
-        {
-            run.AwaitPending(result.AsTask());
-        }
+        run.AdvanceWhenDone(_asyncAction!(item, run.CancellationToken));
     }
 }

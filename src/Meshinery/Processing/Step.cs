@@ -2,7 +2,8 @@ namespace Meshinery;
 
 /// <summary>
 /// One step of a task's pipeline. <see cref="Execute"/> runs on a worker thread inside the run's execution context;
-/// it ends by telling the run what happened (<see cref="TaskRun.Continue"/>, <see cref="TaskRun.Drop"/>,
+/// it ends by telling the run what happened (<see cref="TaskRun.Continue"/>, <see cref="TaskRun.Advance"/>,
+/// <see cref="TaskRun.AdvanceWhenDone"/>, <see cref="TaskRun.Drop"/>, <see cref="TaskRun.Finish"/>,
 /// <see cref="TaskRun.Enter"/> or <see cref="TaskRun.AwaitPending"/>). An exception it throws faults the run.
 /// </summary>
 internal abstract class Step(string name, Type outputType)

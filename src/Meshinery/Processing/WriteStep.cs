@@ -18,15 +18,7 @@ internal sealed class WriteStep<T>(string name, OutputSink<T> sink, Func<T, bool
             return;
         }
 
-        var write = Sink.WriteAsync(item, run.CancellationToken);
-        if (write.IsCompletedSuccessfully)
-        {
-            run.Advance();
-        }
-        else
-        {
-            run.AwaitPending(write.AsTask());
-        }
+        run.AdvanceWhenDone(Sink.WriteAsync(item, run.CancellationToken));
     }
 
     public override bool IsTransientFailure(Exception error) => Sink.IsTransient(error);

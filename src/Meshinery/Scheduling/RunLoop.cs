@@ -5,7 +5,8 @@ namespace Meshinery;
 /// <summary>
 /// The run loop: one dedicated thread that takes ready runs and decides what happens next. It sends a run's next step
 /// to the task's worker pool, holds retried runs in a delay queue, routes failures to the error handler or the
-/// dead-letter output, and acknowledges finished runs. It runs no user code (except <see cref="RetryOptions.ShouldRetry"/>).
+/// dead-letter output, and acknowledges finished runs. It runs no steps; the only user code it calls is
+/// <see cref="RetryOptions.ShouldRetry"/>, <see cref="OutputSink.IsTransient"/> and <see cref="IAcknowledger.Acknowledge"/>.
 /// </summary>
 internal sealed class RunLoop : DedicatedLoop
 {
@@ -203,7 +204,7 @@ internal sealed class RunLoop : DedicatedLoop
         while (_delayed.TryPeek(out var run, out var dueAt) && (dueAt <= now || cancelled))
         {
             _delayed.Dequeue();
-            Dispatch(run); // after cancellation Dispatch abandons it
+            Dispatch(run); // after cancellation it is abandoned here, or by the worker it goes to (a dead-letter write)
         }
 
         // Re-arm when the earliest due time changed, or when the timer fired (a clock may fire a hair early).

@@ -98,7 +98,7 @@ internal sealed class Scheduler : IDisposable
             run = new TaskRun(this);
         }
 
-        run.Initialize(task, context, item, acknowledger, raw, injectCompletion);
+        run.Initialize(task, context, item, acknowledger, injectCompletion);
         if (readError is not null)
         {
             run.Fault(readError, task.ReadStep);
@@ -122,29 +122,31 @@ internal sealed class Scheduler : IDisposable
     public void FinishRun(TaskRun run)
     {
         var task = run.Task;
-        var counter = run.Outcome switch
-        {
-            RunOutcome.Completed => Diagnostics.RunsCompleted,
-            RunOutcome.Dropped => Diagnostics.RunsDropped,
-            RunOutcome.Failed => Diagnostics.RunsFailed,
-            _ => Diagnostics.RunsAbandoned,
-        };
-        counter.Add(1, task.MetricTag);
         Diagnostics.InFlight.Add(-1, task.MetricTag);
         switch (run.Outcome)
         {
-            case RunOutcome.Completed: Interlocked.Increment(ref task.Completed); break;
-            case RunOutcome.Dropped: Interlocked.Increment(ref task.Dropped); break;
+            case RunOutcome.Completed:
+                Diagnostics.RunsCompleted.Add(1, task.MetricTag);
+                Interlocked.Increment(ref task.Completed);
+                break;
+            case RunOutcome.Dropped:
+                Diagnostics.RunsDropped.Add(1, task.MetricTag);
+                Interlocked.Increment(ref task.Dropped);
+                break;
             case RunOutcome.Failed:
+                Diagnostics.RunsFailed.Add(1, task.MetricTag);
                 Interlocked.Increment(ref task.Failed);
                 if (run.DeadLettered)
                 {
-                    Interlocked.Increment(ref task.DeadLettered);
                     Diagnostics.RunsDeadLettered.Add(1, task.MetricTag);
+                    Interlocked.Increment(ref task.DeadLettered);
                 }
 
                 break;
-            default: Interlocked.Increment(ref task.Abandoned); break;
+            default:
+                Diagnostics.RunsAbandoned.Add(1, task.MetricTag);
+                Interlocked.Increment(ref task.Abandoned);
+                break;
         }
 
         if (run.Activity is { } activity)

@@ -70,7 +70,8 @@ internal sealed class TaskRun : IWorkItem
 
     public IAcknowledger? Acknowledger { get; private set; }
 
-    public object? Raw { get; private set; }
+    /// <summary>The source's raw record of the input item (kept by the run's context).</summary>
+    public object? Raw => Context.SourceRecord;
 
     public ExecutionContext? ExecutionContext { get; set; }
 
@@ -101,7 +102,6 @@ internal sealed class TaskRun : IWorkItem
         TaskRunContext context,
         T item,
         IAcknowledger? acknowledger,
-        object? raw,
         TaskCompletionSource<RunResult>? injectCompletion)
     {
         Task = task;
@@ -112,7 +112,6 @@ internal sealed class TaskRun : IWorkItem
         Outcome = default;
         SetItem(item);
         Acknowledger = acknowledger;
-        Raw = raw;
         InjectCompletion = injectCompletion;
         HasStarted = false;
         DeadLettered = false;
@@ -130,7 +129,6 @@ internal sealed class TaskRun : IWorkItem
         FailedStep = null;
         Failure = null;
         Acknowledger = null;
-        Raw = null;
         ExecutionContext = null;
         Activity = null;
         InjectCompletion = null;
@@ -143,9 +141,7 @@ internal sealed class TaskRun : IWorkItem
     public void Continue<T>(T value)
     {
         SetItem(value);
-        StepIndex++;
-        Context.Attempt = 1;
-        Phase = RunPhase.Step;
+        Advance();
     }
 
     /// <summary>Passes the item on to the next step unchanged.</summary>
@@ -154,6 +150,23 @@ internal sealed class TaskRun : IWorkItem
         StepIndex++;
         Context.Attempt = 1;
         Phase = RunPhase.Step;
+    }
+
+    /// <summary>
+    /// Passes the item on unchanged once <paramref name="work"/> (a write, an async side effect) has completed: at once
+    /// when it already has, else when the pending task completes (<see cref="Step.CompletePending"/>).
+    /// </summary>
+    public void AdvanceWhenDone(ValueTask work)
+    {
+        if (work.IsCompletedSuccessfully)
+        {
+            work.GetAwaiter().GetResult(); // a ValueTask backed by a pooled source is recycled only by GetResult
+            Advance();
+        }
+        else
+        {
+            AwaitPending(work.AsTask());
+        }
     }
 
     /// <summary>Resumes after the failed step with <paramref name="value"/> as its result (an error handler's replacement).</summary>
@@ -231,14 +244,7 @@ internal sealed class TaskRun : IWorkItem
                 break;
             }
 
-            if (ExecutionContext is null)
-            {
-                ExecutePhase();
-            }
-            else
-            {
-                ExecutionContext.Run(ExecutionContext, s_executePhase, this);
-            }
+            ExecutionContext.Run(ExecutionContext!, s_executePhase, this); // set for every run when it starts
         }
         while (Phase == RunPhase.Step && !IsAtEnd && _pending is null);
 
@@ -343,6 +349,7 @@ internal sealed class DeadLetterStep(OutputSink<ProcessingFailure> sink) : Step(
         var write = sink.WriteAsync(run.Failure!, run.CancellationToken);
         if (write.IsCompletedSuccessfully)
         {
+            write.GetAwaiter().GetResult(); // a ValueTask backed by a pooled source is recycled only by GetResult
             Written(run);
         }
         else

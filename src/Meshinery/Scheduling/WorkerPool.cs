@@ -22,7 +22,6 @@ internal sealed class WorkerPool : IDisposable
 
     public WorkerPool(string name, int threads)
     {
-        Name = name;
         Scheduler = new WorkerTaskScheduler(this, threads);
         _threads = new Thread[threads];
         for (var i = 0; i < threads; i++)
@@ -31,13 +30,7 @@ internal sealed class WorkerPool : IDisposable
         }
     }
 
-    public string Name { get; }
-
     public TaskScheduler Scheduler { get; }
-
-    public int ThreadCount => _threads.Length;
-
-    public int QueueLength => _queue.Count + _resumed.Count;
 
     public void Start()
     {
