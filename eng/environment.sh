@@ -34,7 +34,9 @@ use_system_librdkafka() {
   local confluent=1.9.3 redist=1.9.2 # the librdkafka.redist version Confluent.Kafka 1.9.3 depends on
   echo "NuGet does not serve librdkafka.redist: using the system's librdkafka with Confluent.Kafka $confluent." >&2
   # Confluent.Kafka 1.9.3 loads "librdkafka.so": the link the -dev package installs.
-  if ! ldconfig -p 2>/dev/null | grep "librdkafka\.so " >/dev/null; then
+  local ldconfig
+  ldconfig=$(command -v ldconfig || echo /sbin/ldconfig) # /sbin is not on a normal user's PATH on Debian
+  if ! "$ldconfig" -p 2>/dev/null | grep "librdkafka\.so " >/dev/null; then
     local sudo=""
     [ "$(id -u)" -ne 0 ] && sudo=sudo
     local install="$sudo apt-get install -y -qq --no-install-recommends librdkafka-dev"
@@ -42,6 +44,10 @@ use_system_librdkafka() {
       echo "error: could not install librdkafka-dev (Debian package); install it, or use a NuGet feed that serves librdkafka.redist." >&2
       exit 1
     fi
+  fi
+  if ! command -v python3 >/dev/null 2>&1; then
+    echo "error: python3 is needed to write the placeholder librdkafka.redist package; install it (apt-get install python3)." >&2
+    exit 1
   fi
   local feed="$PWD/artifacts/placeholder-feed"
   mkdir -p "$feed/pkg"
@@ -74,13 +80,15 @@ run_tests() {
 }
 
 summarize_results() {
-  local passed=0 total=0 p t
-  shopt -s nullglob
+  local passed=0 total=0 p t trx found=0
   for trx in "$1"/*.trx; do
+    [ -e "$trx" ] || continue
+    found=1
     p=$(grep -o '<Counters [^>]*' "$trx" | sed -n 's/.* passed="\([0-9]*\)".*/\1/p')
     t=$(grep -o '<Counters [^>]*' "$trx" | sed -n 's/.* total="\([0-9]*\)".*/\1/p')
     passed=$((passed + ${p:-0})); total=$((total + ${t:-0}))
   done
+  [ "$found" -eq 1 ] || echo "error: no test results were written (the build or the test run failed before any test ran)." >&2
   echo "$passed passed, $((total - passed)) failed"
 }
 
