@@ -138,14 +138,8 @@ public sealed class KafkaInput<T> : InputSource<T>
         _revocationTimeout = shared.RevocationTimeout;
         _deserializer = _options.Deserializer ?? DefaultSerializers.Deserializer<T>();
 
-        var config = new KafkaOptions { BootstrapServers = _bootstrapServers };
-        foreach (var (key, value) in shared.ConsumerConfig.Concat(_options.ConsumerConfig))
-        {
-            config.ConsumerConfig[key] = value;
-        }
-
         var events = new ClientEvents(_logger, context, _bootstrapServers);
-        _consumer = new ConsumerBuilder<byte[], byte[]>(config.CreateConsumerConfig(GroupId))
+        _consumer = new ConsumerBuilder<byte[], byte[]>(shared.CreateConsumerConfig(_bootstrapServers, GroupId, _options.ConsumerConfig))
             .SetErrorHandler((consumer, error) => events.OnError(consumer.Name, error))
             .SetLogHandler((_, message) => events.OnLog(message))
             .SetPartitionsAssignedHandler((_, partitions) => OnAssigned(partitions))

@@ -56,11 +56,11 @@ public sealed class KafkaOptions
     /// <summary>Extra librdkafka producer settings (for example <c>linger.ms</c>, <c>compression.type</c>, security).</summary>
     public IDictionary<string, string> ProducerConfig { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
-    internal ConsumerConfig CreateConsumerConfig(string groupId)
+    internal ConsumerConfig CreateConsumerConfig(string bootstrapServers, string groupId, IDictionary<string, string> overrides)
     {
-        var config = new ConsumerConfig(new Dictionary<string, string>(ConsumerConfig, StringComparer.Ordinal))
+        var config = new ConsumerConfig(Merge(ConsumerConfig, overrides))
         {
-            BootstrapServers = BootstrapServers,
+            BootstrapServers = bootstrapServers,
             GroupId = groupId,
             EnableAutoCommit = false,
             EnableAutoOffsetStore = false,
@@ -70,17 +70,29 @@ public sealed class KafkaOptions
         return config;
     }
 
-    internal ProducerConfig CreateProducerConfig()
+    internal ProducerConfig CreateProducerConfig(string bootstrapServers, IDictionary<string, string> overrides)
     {
-        var config = new ProducerConfig(new Dictionary<string, string>(ProducerConfig, StringComparer.Ordinal))
+        var config = new ProducerConfig(Merge(ProducerConfig, overrides))
         {
-            BootstrapServers = BootstrapServers,
+            BootstrapServers = bootstrapServers,
         };
         config.EnableIdempotence ??= true;
         // Every run waits for its own write: a long linger adds to every run's time in flight, while messages
         // written by concurrent runs are batched anyway during requests in flight.
         config.LingerMs ??= 1;
         return config;
+    }
+
+    /// <summary>The shared settings with an input's or output's own on top.</summary>
+    private static Dictionary<string, string> Merge(IDictionary<string, string> shared, IDictionary<string, string> overrides)
+    {
+        var merged = new Dictionary<string, string>(shared, StringComparer.Ordinal);
+        foreach (var (key, value) in overrides)
+        {
+            merged[key] = value;
+        }
+
+        return merged;
     }
 }
 

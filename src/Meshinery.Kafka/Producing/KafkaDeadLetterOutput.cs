@@ -31,7 +31,7 @@ public sealed class KafkaDeadLetterOutput : KafkaProducerSink<ProcessingFailure>
             {
                 Key = original.Message.Key,
                 Value = original.Message.Value,
-                Headers = Copy(original.Message.Headers),
+                Headers = CopyHeaders(original.Message.Headers),
             }
             : new Message<byte[]?, byte[]?> { Value = SerializeItem(item.Item), Headers = [] };
 
@@ -47,20 +47,6 @@ public sealed class KafkaDeadLetterOutput : KafkaProducerSink<ProcessingFailure>
         Add(headers, DeadLetterHeaders.SourceOffset, item.Position.Offset.ToString(CultureInfo.InvariantCulture));
         Add(headers, DeadLetterHeaders.FailedAt, item.FailedAt.ToString("O", CultureInfo.InvariantCulture));
         return ProduceAsync(message, cancellationToken);
-    }
-
-    private static Headers Copy(Headers? original)
-    {
-        var copy = new Headers();
-        if (original is not null)
-        {
-            foreach (var header in original)
-            {
-                copy.Add(header.Key, header.GetValueBytes());
-            }
-        }
-
-        return copy;
     }
 
     private static void Add(Headers headers, string key, string value) => headers.Add(key, Encoding.UTF8.GetBytes(value));

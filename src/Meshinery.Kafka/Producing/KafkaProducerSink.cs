@@ -47,14 +47,8 @@ public abstract class KafkaProducerSink<T> : OutputSink<T>
                 context.TaskName, "BootstrapServers", $"Kafka output '{Name}' has no bootstrap servers; call UseKafka(kafka => kafka.BootstrapServers = ...) or set them on the output");
         }
 
-        var options = new KafkaOptions { BootstrapServers = bootstrapServers };
-        foreach (var (key, value) in shared.ProducerConfig.Concat(_producerConfig))
-        {
-            options.ProducerConfig[key] = value;
-        }
-
         var events = new ClientEvents(Logger, context, bootstrapServers);
-        Producer = new ProducerBuilder<byte[]?, byte[]?>(options.CreateProducerConfig())
+        Producer = new ProducerBuilder<byte[]?, byte[]?>(shared.CreateProducerConfig(bootstrapServers, _producerConfig))
             .SetErrorHandler((producer, error) => events.OnError(producer.Name, error))
             .SetLogHandler((_, message) => events.OnLog(message))
             .Build();
@@ -111,13 +105,20 @@ public abstract class KafkaProducerSink<T> : OutputSink<T>
         }
 
         // A copy: the headers may be an object the user's function hands out for every message.
-        var headers = new Headers();
-        foreach (var header in message.Headers ?? [])
-        {
-            headers.Add(header.Key, header.GetValueBytes());
-        }
-
+        var headers = CopyHeaders(message.Headers);
         headers.Add("traceparent", Encoding.ASCII.GetBytes(activity.Id!));
         message.Headers = headers;
+    }
+
+    /// <summary>A new header list with the same headers (none for <see langword="null"/>).</summary>
+    private protected static Headers CopyHeaders(Headers? original)
+    {
+        var copy = new Headers();
+        foreach (var header in original ?? [])
+        {
+            copy.Add(header.Key, header.GetValueBytes());
+        }
+
+        return copy;
     }
 }
