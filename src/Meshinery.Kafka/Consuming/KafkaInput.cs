@@ -508,6 +508,7 @@ public sealed class KafkaInput<T> : InputSource<T>
 
         Volatile.Write(ref _assigned, _partitions.Count);
         KafkaLog.PartitionsAssigned(_logger, Name, GroupId!, partitions.Count, string.Join(", ", partitions.Select(Format)));
+        _options.PartitionsAssigned?.Invoke(partitions);
     }
 
     private void OnRevoked(List<TopicPartitionOffset> partitions)
@@ -527,6 +528,7 @@ public sealed class KafkaInput<T> : InputSource<T>
 
         var abandoned = Release(revoked);
         KafkaLog.PartitionsRevoked(_logger, Name, revoked.Count, abandoned, string.Join(", ", revoked.Select(p => Format(p.TopicPartition))));
+        _options.PartitionsRevoked?.Invoke([.. partitions.Select(p => p.TopicPartition)]);
     }
 
     private void OnLost(List<TopicPartitionOffset> partitions)
@@ -534,6 +536,7 @@ public sealed class KafkaInput<T> : InputSource<T>
         var lost = TakeOver(partitions.Select(p => p.TopicPartition));
         Release(lost);
         KafkaLog.PartitionsLost(_logger, Name, lost.Count, string.Join(", ", lost.Select(p => Format(p.TopicPartition))));
+        _options.PartitionsRevoked?.Invoke([.. partitions.Select(p => p.TopicPartition)]);
     }
 
     /// <summary>Stops handing out the buffered messages of partitions that are going away.</summary>

@@ -25,6 +25,20 @@ public sealed class KafkaInputOptions<T>
     /// <summary>The per-partition pending limit. Default: <see cref="KafkaOptions.MaxPendingPerPartition"/>.</summary>
     public int? MaxPendingPerPartition { get; set; }
 
+    /// <summary>
+    /// Called on the input's consume thread when partitions are assigned to it, before any of their messages is read.
+    /// Components that keep state per partition (restored from a changelog, for example) load it here; the input reads
+    /// nothing while it runs. Default: none.
+    /// </summary>
+    public Action<IReadOnlyList<TopicPartition>>? PartitionsAssigned { get; set; }
+
+    /// <summary>
+    /// Called on the input's consume thread when partitions are revoked or lost, after their handed-out runs ended (or
+    /// <see cref="KafkaOptions.RevocationTimeout"/> passed) and their finished offsets were committed; acknowledgements
+    /// of their runs are ignored from then on. Per-partition state is dropped here. Default: none.
+    /// </summary>
+    public Action<IReadOnlyList<TopicPartition>>? PartitionsRevoked { get; set; }
+
     /// <summary>Extra librdkafka consumer settings for this input, applied after <see cref="KafkaOptions.ConsumerConfig"/>.</summary>
     public IDictionary<string, string> ConsumerConfig { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
 }
