@@ -15,6 +15,16 @@ internal sealed class MeshineryDiagnostics : IDisposable
 
     public static readonly ActivitySource ActivitySource = new(Name, typeof(MeshineryDiagnostics).Assembly.GetName().Version?.ToString());
 
+    /// <summary>
+    /// Bucket boundaries for <c>meshinery.step.duration</c>, in seconds: from half a millisecond to five minutes, so that
+    /// fast in-memory steps, REST calls and long blocking jobs each land in buckets of their own. Exporters that honour
+    /// advice (OpenTelemetry does) use them instead of their defaults, which are sized for milliseconds.
+    /// </summary>
+    public static readonly IReadOnlyList<double> StepDurationBuckets =
+        [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
+
+    private static readonly InstrumentAdvice<double> StepDurationAdvice = new() { HistogramBucketBoundaries = StepDurationBuckets };
+
     private readonly bool _ownsMeter;
 
     public MeshineryDiagnostics(IMeterFactory? meterFactory)
@@ -30,7 +40,8 @@ internal sealed class MeshineryDiagnostics : IDisposable
         RunsAbandoned = Meter.CreateCounter<long>("meshinery.runs.abandoned", "{run}", "Runs given up at shutdown.");
         RunsRetried = Meter.CreateCounter<long>("meshinery.runs.retried", "{retry}", "Step retries, output write retries included.");
         InFlight = Meter.CreateUpDownCounter<long>("meshinery.runs.in_flight", "{run}", "Runs read but not yet acknowledged.");
-        StepDuration = Meter.CreateHistogram<double>("meshinery.step.duration", "s", "How long steps take, from start to result (awaits included).");
+        StepDuration = Meter.CreateHistogram<double>(
+            "meshinery.step.duration", "s", "How long steps take, from start to result (awaits included).", tags: null, StepDurationAdvice);
         PollErrors = Meter.CreateCounter<long>("meshinery.input.poll_errors", "{error}", "Failed polls of input sources (retried with backoff).");
     }
 
