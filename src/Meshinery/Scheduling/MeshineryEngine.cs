@@ -59,6 +59,26 @@ public sealed class MeshineryEngine : IAsyncDisposable
     /// </summary>
     public Task Completion => _completion.Task;
 
+    /// <summary>Where the engine is in its life: not started, starting, running, stopping, stopped or faulted.</summary>
+    public MeshineryEngineState State
+    {
+        get
+        {
+            lock (_lifecycle)
+            {
+                return _fatalError is not null || _start is { IsFaulted: true } or { IsCanceled: true } ? MeshineryEngineState.Faulted
+                    : _completion.Task.IsCompleted ? MeshineryEngineState.Stopped
+                    : _stop is not null ? MeshineryEngineState.Stopping
+                    : _start is null ? MeshineryEngineState.NotStarted
+                    : _start.IsCompleted ? MeshineryEngineState.Running
+                    : MeshineryEngineState.Starting;
+            }
+        }
+    }
+
+    /// <summary>The validated task definitions, for the health check and the topology description (<see cref="TaskDefinitionReader"/>).</summary>
+    internal IEnumerable<TaskDefinition> Definitions => _scheduler.Tasks.Select(t => t.Definition);
+
     /// <summary>Whether the engine stopped because of a fatal error or, in batch mode, by itself, rather than by <see cref="StopAsync"/> from outside.</summary>
     internal bool StoppedByItself { get; private set; }
 
