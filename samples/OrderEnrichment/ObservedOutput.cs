@@ -6,8 +6,11 @@ namespace OrderEnrichment;
 /// Wraps an output and reports every write the broker acknowledged (the engine awaits the same write, so a run is
 /// acknowledged only after this has been called for it).
 /// </summary>
-internal sealed class ObservedOutput<T>(OutputSink<T> inner, Action<T> written) : OutputSink<T>(inner.Name)
+internal sealed class ObservedOutput<T>(OutputSink<T> inner, Action<T> written) : OutputSink<T>(inner.Name), ITopologyEndpoint
 {
+    /// <summary>The topology description (<c>--describe</c>) shows the wrapped output's kind.</summary>
+    public string Kind => inner is ITopologyEndpoint described ? described.Kind : inner.GetType().Name.Split('`')[0];
+
     public override ValueTask StartAsync(SourceContext context, CancellationToken cancellationToken) => inner.StartAsync(context, cancellationToken);
 
     public override ValueTask StopAsync(CancellationToken cancellationToken) => inner.StopAsync(cancellationToken);

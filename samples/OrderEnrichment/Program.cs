@@ -66,12 +66,12 @@ static async Task<int> RunAsync(SampleSettings settings)
     log.WriteLine(cluster.IsEmbedded
         ? $"embedded Kafka cluster at {cluster.BootstrapServers}"
         : $"Kafka cluster at {cluster.BootstrapServers}");
-    if (cluster.IsEmbedded || settings.IsSeeding)
+    if (!settings.Describe && (cluster.IsEmbedded || settings.IsSeeding))
     {
         await KafkaSetup.EnsureTopicsAsync(cluster, settings, log, interrupted.Token);
     }
 
-    if (settings.IsSeeding)
+    if (settings.IsSeeding && !settings.Describe)
     {
         await KafkaSetup.SeedAsync(cluster.BootstrapServers, settings, log, interrupted.Token);
     }
@@ -156,6 +156,12 @@ static async Task<int> RunAsync(SampleSettings settings)
     using (var host = builder.Build())
     {
         var engine = host.Services.GetRequiredService<MeshineryEngine>();
+        if (settings.Describe)
+        {
+            Console.Out.Write(engine.Describe().ToMermaid()); // resolving the engine validated the tasks; nothing started
+            return 0;
+        }
+
         var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
         var monitor = new RunMonitor(engine, TaskName, input, observations, settings, lifetime, log);
 

@@ -33,6 +33,8 @@ internal sealed record SampleSettings
           --linger-ms N                  the output producers' linger.ms: how long a write waits to be batched (the library's default: 1)
           --profile                      also report where each message spends its time (per-step durations)
           --verbose                      Meshinery's debug logs (partition pauses and resumes, ...)
+          --describe                     print the task topology as a Mermaid flowchart on stdout and exit (seeds nothing,
+                                         starts no consumer)
           -h, --help                     this text
 
         The last line on stdout is the summary:
@@ -91,6 +93,9 @@ internal sealed record SampleSettings
 
     public bool Verbose { get; init; }
 
+    /// <summary>Print the topology (<c>engine.Describe().ToMermaid()</c>) and exit.</summary>
+    public bool Describe { get; init; }
+
     /// <summary>
     /// Parses <c>--name value</c> and <c>--name=value</c>. Returns <see langword="false"/> with a problem naming the
     /// option, or with no problem for <c>--help</c>.
@@ -113,7 +118,7 @@ internal sealed record SampleSettings
                 return false;
             }
 
-            if (name is "--profile" or "--verbose")
+            if (name is "--profile" or "--verbose" or "--describe")
             {
                 if (inlineValue is not null)
                 {
@@ -121,7 +126,12 @@ internal sealed record SampleSettings
                     return false;
                 }
 
-                result = name == "--profile" ? result with { Profile = true } : result with { Verbose = true };
+                result = name switch
+                {
+                    "--profile" => result with { Profile = true },
+                    "--describe" => result with { Describe = true },
+                    _ => result with { Verbose = true },
+                };
                 continue;
             }
 

@@ -1,0 +1,36 @@
+namespace Meshinery.Kafka.Tests.Samples;
+
+/// <summary>The sample's <c>--describe</c>: its Mermaid flowchart, which docs/architecture.md embeds.</summary>
+public class OrderEnrichmentDescribeTests
+{
+    [Fact]
+    public async Task Sample_Describe_PrintsTheFlowchartTheArchitectureDocEmbedsAndConsumesNothing()
+    {
+        await using var sample = SampleProcess.Start(["--describe"]);
+
+        (await sample.WaitForExitAsync(TimeSpan.FromSeconds(60))).Should().Be(0, sample.Transcript);
+        var chart = string.Join("\n", sample.StandardOutput).TrimEnd();
+        chart.Should().StartWith("flowchart LR")
+            .And.Contain("subgraph task0[\"enrich-orders\"]")
+            .And.Contain("e1[(\"orders<br/><small>KafkaInput</small>\")]")
+            .And.Contain("e2[(\"orders-enriched<br/><small>KafkaOutput</small>\")]")
+            .And.Contain("task0 -. failed .-> e3");
+        sample.Transcript.Should().NotContain("Meshinery started", "describing starts neither the engine nor a consumer");
+
+        var doc = await File.ReadAllTextAsync(Path.Combine(RepositoryRoot(), "docs", "architecture.md"));
+        doc.ReplaceLineEndings("\n").Should().Contain("```mermaid\n" + chart + "\n```", "docs/architecture.md embeds the sample's --describe output; run it again and paste");
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Meshinery.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException($"No Meshinery.sln above {AppContext.BaseDirectory}.");
+    }
+}
