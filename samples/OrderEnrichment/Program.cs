@@ -22,6 +22,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 using OrderEnrichment;
 
 const string TaskName = "enrich-orders";
@@ -98,6 +100,16 @@ static async Task<int> RunAsync(SampleSettings settings)
     ConfigureLogging(builder.Logging, builder.Services, settings);
     builder.Services.Configure<ConsoleLifetimeOptions>(options => options.SuppressStatusMessages = true);
     builder.Services.Configure<HostOptions>(options => options.ShutdownTimeout = TimeSpan.FromMinutes(2)); // above the drain timeout
+    if (settings.OtelConsole)
+    {
+        // Disposing the host (before the summary is printed) flushes both exporters.
+        builder.Services.AddOpenTelemetry()
+            .WithMetrics(metrics => metrics
+                .AddMeshineryInstrumentation()
+                .AddConsoleExporter((_, reader) => reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = 5_000))
+            .WithTracing(tracing => tracing.AddMeshineryInstrumentation().AddConsoleExporter());
+    }
+
 
     builder.Services.AddMeshinery(mesh => mesh
         .Configure(options =>

@@ -33,6 +33,8 @@ internal sealed record SampleSettings
           --linger-ms N                  the output producers' linger.ms: how long a write waits to be batched (the library's default: 1)
           --profile                      also report where each message spends its time (per-step durations)
           --verbose                      Meshinery's debug logs (partition pauses and resumes, ...)
+          --otel-console                 export Meshinery's metrics (every 5 s) and traces (one per message) to stdout with
+                                         OpenTelemetry's console exporter, before the summary line; use with a small --seed
           --describe                     print the task topology as a Mermaid flowchart on stdout and exit (seeds nothing,
                                          starts no consumer)
           -h, --help                     this text
@@ -96,6 +98,9 @@ internal sealed record SampleSettings
     /// <summary>Print the topology (<c>engine.Describe().ToMermaid()</c>) and exit.</summary>
     public bool Describe { get; init; }
 
+    /// <summary>Export metrics and traces with OpenTelemetry's console exporter.</summary>
+    public bool OtelConsole { get; init; }
+
     /// <summary>
     /// Parses <c>--name value</c> and <c>--name=value</c>. Returns <see langword="false"/> with a problem naming the
     /// option, or with no problem for <c>--help</c>.
@@ -118,7 +123,7 @@ internal sealed record SampleSettings
                 return false;
             }
 
-            if (name is "--profile" or "--verbose" or "--describe")
+            if (name is "--profile" or "--verbose" or "--describe" or "--otel-console")
             {
                 if (inlineValue is not null)
                 {
@@ -130,6 +135,7 @@ internal sealed record SampleSettings
                 {
                     "--profile" => result with { Profile = true },
                     "--describe" => result with { Describe = true },
+                    "--otel-console" => result with { OtelConsole = true },
                     _ => result with { Verbose = true },
                 };
                 continue;
