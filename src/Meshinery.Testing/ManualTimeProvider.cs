@@ -1,21 +1,32 @@
 using Microsoft.Extensions.Time.Testing;
 
-namespace Meshinery.TestSupport;
+namespace Meshinery.Testing;
 
 /// <summary>
-/// A <see cref="FakeTimeProvider"/> that also reports every timer the code under test arms, so a test can wait until
-/// the engine armed the timer it is about to fire (for example the drain timeout, or a retry backoff) and then
-/// <see cref="FakeTimeProvider.Advance(TimeSpan)"/> the clock past it. Advancing before the timer is armed would be a
-/// race; waiting for the arm is what makes these tests deterministic.
+/// A <see cref="FakeTimeProvider"/> that also reports every timer the code under test arms, so that a test can wait
+/// until the engine has armed the timer it is about to fire (a retry backoff, the drain timeout, a
+/// <see cref="TimerInput"/>'s next tick) and only then <see cref="FakeTimeProvider.Advance(TimeSpan)"/> the clock
+/// past it. Advancing before the timer is armed is a race; waiting for the arm makes such tests deterministic.
 /// </summary>
+/// <example>
+/// <code>
+/// var time = new ManualTimeProvider();
+/// // register it before AddMeshinery: services.AddSingleton&lt;TimeProvider&gt;(time)
+/// await time.WaitForTimerAsync(TimeSpan.FromSeconds(1)); // the retry's backoff is armed
+/// time.Advance(TimeSpan.FromSeconds(1));                 // and fires now
+/// </code>
+/// </example>
 public sealed class ManualTimeProvider : FakeTimeProvider
 {
+    /// <summary>How long <see cref="WaitForTimerAsync(TimeSpan, TimeSpan?)"/> waits by default: 30 seconds.</summary>
+    public static readonly TimeSpan DefaultDeadline = TimeSpan.FromSeconds(30);
+
     private readonly Lock _lock = new();
     private readonly List<TimeSpan> _unclaimed = [];
     private readonly List<TimeSpan> _history = [];
     private readonly List<(Func<TimeSpan, bool> Match, TaskCompletionSource<TimeSpan> Armed)> _waiters = [];
 
-    /// <summary>Every finite due time a timer was armed with, in order.</summary>
+    /// <summary>Every finite due time a timer was armed (or re-armed) with, in order.</summary>
     public IReadOnlyList<TimeSpan> ArmedTimers
     {
         get
@@ -39,10 +50,19 @@ public sealed class ManualTimeProvider : FakeTimeProvider
     /// Completes when a timer is (or was, and no earlier call claimed it) armed with exactly <paramref name="dueTime"/>.
     /// Each arm satisfies one call.
     /// </summary>
+    /// <param name="dueTime">The due time to wait for.</param>
+    /// <param name="deadline">How long to wait (real time). Default: <see cref="DefaultDeadline"/>.</param>
+    /// <returns>The due time.</returns>
+    /// <exception cref="TimeoutException">No such timer was armed in time; the message lists the timers that were.</exception>
     public Task<TimeSpan> WaitForTimerAsync(TimeSpan dueTime, TimeSpan? deadline = null) =>
         WaitForTimerAsync(d => d == dueTime, $"a timer armed with {dueTime}", deadline);
 
     /// <summary>Completes when a timer is (or was, unclaimed) armed with a due time matching <paramref name="match"/>.</summary>
+    /// <param name="match">Which due times count.</param>
+    /// <param name="what">What is awaited, for the timeout's message.</param>
+    /// <param name="deadline">How long to wait (real time). Default: <see cref="DefaultDeadline"/>.</param>
+    /// <returns>The matching due time.</returns>
+    /// <exception cref="TimeoutException">No such timer was armed in time; the message lists the timers that were.</exception>
     public Task<TimeSpan> WaitForTimerAsync(Func<TimeSpan, bool> match, string what, TimeSpan? deadline = null)
     {
         ArgumentNullException.ThrowIfNull(match);
@@ -58,7 +78,25 @@ public sealed class ManualTimeProvider : FakeTimeProvider
 
             var armed = new TaskCompletionSource<TimeSpan>(TaskCreationOptions.RunContinuationsAsynchronously);
             _waiters.Add((match, armed));
-            return armed.Task.Within(() => $"{what} (armed so far: {string.Join(", ", ArmedTimers)})", deadline);
+            return WithDeadlineAsync(armed, what, deadline ?? DefaultDeadline);
+        }
+    }
+
+    private async Task<TimeSpan> WithDeadlineAsync(TaskCompletionSource<TimeSpan> armed, string what, TimeSpan deadline)
+    {
+        try
+        {
+            // Real time, not this fake clock: the deadline guards against a test that would otherwise hang.
+            return await armed.Task.WaitAsync(deadline, TimeProvider.System).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            lock (_lock)
+            {
+                _waiters.RemoveAll(w => w.Armed == armed);
+            }
+
+            throw new TimeoutException($"Timed out after {deadline.TotalSeconds:0.#} s waiting for {what} (armed so far: {string.Join(", ", ArmedTimers)}).");
         }
     }
 
