@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Meshinery.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
@@ -6,25 +7,28 @@ using Microsoft.Extensions.Logging.Testing;
 namespace Meshinery.TestSupport;
 
 /// <summary>
-/// An engine built the way an application builds it (<c>AddMeshinery</c> on a service collection), with a fake log
-/// collector that records scopes, an <see cref="IMeterFactory"/> (so metric collectors see only this engine's meter)
-/// and, optionally, a fake clock. Disposing it disposes the container, which stops the engine.
+/// The repository's tests' harness: the test kit's <see cref="MeshineryTestHost"/> (an engine built the way an
+/// application builds it, with a fake log collector that records scopes, its own <see cref="IMeterFactory"/> and,
+/// optionally, a fake clock) plus engine options and waits with this project's deadlines. Disposing it disposes the
+/// container, which stops the engine.
 /// </summary>
 public sealed class EngineHarness : IAsyncDisposable
 {
-    private EngineHarness(ServiceProvider services) => Services = services;
+    private readonly MeshineryTestHost _host;
+
+    private EngineHarness(MeshineryTestHost host) => _host = host;
 
     /// <summary>The application's services.</summary>
-    public ServiceProvider Services { get; }
+    public IServiceProvider Services => _host.Services;
 
     /// <summary>The engine (created on first use, which is when task configurations are validated).</summary>
-    public MeshineryEngine Engine => Services.GetRequiredService<MeshineryEngine>();
+    public MeshineryEngine Engine => _host.Engine;
 
     /// <summary>Every log record written through the application's logger factory.</summary>
-    public FakeLogCollector Logs => Services.GetFakeLogCollector();
+    public FakeLogCollector Logs => _host.Logs;
 
     /// <summary>The application's meter factory (the engine's meter comes from it).</summary>
-    public IMeterFactory MeterFactory => Services.GetRequiredService<IMeterFactory>();
+    public IMeterFactory MeterFactory => _host.MeterFactory;
 
     /// <summary>Builds the services and registers Meshinery.</summary>
     /// <param name="configure">Adds tasks.</param>
@@ -39,26 +43,18 @@ public sealed class EngineHarness : IAsyncDisposable
         Action<IServiceCollection>? services = null)
     {
         ArgumentNullException.ThrowIfNull(configure);
-        var collection = new ServiceCollection();
-        collection.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Debug));
-        collection.AddFakeLogging();
-        collection.AddMetrics();
-        if (timeProvider is not null)
-        {
-            collection.AddSingleton(timeProvider);
-        }
-
-        collection.AddMeshinery(mesh =>
-        {
-            if (options is not null)
+        return new EngineHarness(MeshineryTestHost.Create(
+            mesh =>
             {
-                mesh.Configure(options);
-            }
+                if (options is not null)
+                {
+                    mesh.Configure(options);
+                }
 
-            configure(mesh);
-        });
-        services?.Invoke(collection);
-        return new EngineHarness(collection.BuildServiceProvider());
+                configure(mesh);
+            },
+            timeProvider,
+            services));
     }
 
     /// <summary>Creates a logger from the application's logger factory.</summary>
@@ -76,5 +72,5 @@ public sealed class EngineHarness : IAsyncDisposable
 
     /// <inheritdoc/>
     public async ValueTask DisposeAsync() =>
-        await Services.DisposeAsync().AsTask().Within("the service provider (and the engine) to dispose").ConfigureAwait(false);
+        await _host.DisposeAsync().AsTask().Within("the service provider (and the engine) to dispose").ConfigureAwait(false);
 }

@@ -99,7 +99,7 @@ public sealed class TimerInput : InputSource<TimerTick>
             _schedule = schedule;
             _timer = context.TimeProvider.CreateTimer(static s => ((SourceContext)s!).NotifyItemsAvailable(), context, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
             _nextDue = schedule.Next(context.TimeProvider.GetUtcNow());
-            Arm(context.TimeProvider.GetUtcNow());
+            Arm();
         }
 
         return default;
@@ -123,7 +123,7 @@ public sealed class TimerInput : InputSource<TimerTick>
             var now = _context.TimeProvider.GetUtcNow();
             if (now < due)
             {
-                Arm(now); // a timer that fired a little early, or an idle poll: make sure the timer stays armed
+                Arm(); // a timer that fired a little early, or an idle poll: make sure the timer stays armed
                 return 0;
             }
 
@@ -131,7 +131,7 @@ public sealed class TimerInput : InputSource<TimerTick>
             var tick = new TimerTick(latest, ++_sequence, skipped);
             buffer[0] = new SourceItem<TimerTick>(tick, new SourcePosition(Name, 0, tick.Sequence));
             _nextDue = _schedule.Next(latest);
-            Arm(now);
+            Arm();
             return 1;
         }
     }
@@ -161,14 +161,28 @@ public sealed class TimerInput : InputSource<TimerTick>
     }
 
     /// <summary>Arms the timer for the next occurrence (under the lock).</summary>
-    private void Arm(DateTimeOffset now)
+    private void Arm()
     {
-        if (_timer is null)
+        if (_timer is null || _context is null)
         {
             return;
         }
 
-        var wait = _nextDue is { } due ? (due > now ? due - now : TimeSpan.Zero) : Timeout.InfiniteTimeSpan;
-        _timer.Change(wait, Timeout.InfiniteTimeSpan);
+        var clock = _context.TimeProvider;
+        if (_nextDue is not { } due)
+        {
+            _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            return;
+        }
+
+        var now = clock.GetUtcNow();
+        _timer.Change(due > now ? due - now : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+
+        // The clock may have passed the occurrence between the read above and the arm (a fake clock advanced by a test
+        // does exactly that), and then the timer waits one interval too long: wake the poll loop ourselves.
+        if (clock.GetUtcNow() >= due)
+        {
+            _context.NotifyItemsAvailable();
+        }
     }
 }
