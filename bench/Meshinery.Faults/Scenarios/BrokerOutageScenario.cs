@@ -1,3 +1,4 @@
+using Confluent.Kafka;
 using Meshinery.Faults.Reporting;
 
 namespace Meshinery.Faults.Scenarios;
@@ -17,8 +18,10 @@ internal sealed class BrokerOutageScenario : Scenario
 
     public override async Task<ScenarioResult> RunAsync(ScenarioRun run)
     {
+        var probeTopic = run.Topics.Input + "-probe";
+        await run.Cluster.CreateTopicAsync(probeTopic, 1).ConfigureAwait(false);
         await run.Seeder.ProduceAsync(Orders / 2).ConfigureAwait(false);
-        var instance = run.StartInstance("a", "--exit-when-idle", "15");
+        var instance = run.StartInstance("a");
         await run.WaitForOutputsAsync(Orders * 3 / 10, WorkDeadline).ConfigureAwait(false);
 
         var throughput = ThroughputSoFar(run);
@@ -29,6 +32,8 @@ internal sealed class BrokerOutageScenario : Scenario
         run.Cluster.SetBrokerUp(1);
         var upAt = run.Clock.Now;
         run.Note("broker 1 up");
+        var probed = await ProbeAsync(run, probeTopic).ConfigureAwait(false);
+        run.Note($"a fresh producer's first message acknowledged {(probed - upAt).TotalSeconds:F3} s after the broker came back");
 
         await run.Seeder.ProduceAsync(Orders / 2).ConfigureAwait(false);
         var secondHalf = run.Seeder.Produced.Where(m => m.AckedAt >= upAt).Select(m => m.Key).ToHashSet(StringComparer.Ordinal);
@@ -37,12 +42,13 @@ internal sealed class BrokerOutageScenario : Scenario
 
         var done = await run.WaitForEverythingAsync(WorkDeadline).ConfigureAwait(false);
         var doneAt = run.Clock.Now;
-        await run.WaitForExitsAsync(ExitDeadline).ConfigureAwait(false);
+        await run.StopAllAsync(ExitDeadline).ConfigureAwait(false);
 
         var firstNew = run.Watcher.Seen.Where(o => !o.DeadLetter && secondHalf.Contains(o.Key)).Select(o => (TimeSpan?)o.At).Min();
         var lost = instance.CountLines("[102]") > 0;
         var recovery = new Dictionary<string, double?>
         {
+            ["a fresh client's first produce acknowledged, after the broker came back"] = Seconds(probed, upAt),
             ["first output after the broker came back"] = Seconds(run.Watcher.FirstAfter(upAt), upAt),
             ["partitions assigned again, after the broker came back"] = Seconds(instance.FirstLineAfter(upAt, "was assigned"), upAt),
             ["first output of an order produced after the outage, after its produce was acknowledged"] = Seconds(firstNew, firstAck),
@@ -55,5 +61,13 @@ internal sealed class BrokerOutageScenario : Scenario
             $"outage {(upAt - downAt).TotalSeconds:F1} s",
         };
         return await run.FinishAsync(Description, "broker down 10 s at ~30 %", lost ? 1 : 0, throughput, recovery, notes: notes).ConfigureAwait(false);
+    }
+
+    /// <summary>When the broker answers a client that has no reconnect backoff behind it: the baseline for the others.</summary>
+    private static async Task<TimeSpan> ProbeAsync(ScenarioRun run, string topic)
+    {
+        using var producer = new ProducerBuilder<string, string>(new ProducerConfig { BootstrapServers = run.Cluster.BootstrapServers, LingerMs = 0 }).Build();
+        await producer.ProduceAsync(topic, new Message<string, string> { Key = "probe", Value = "probe" }).ConfigureAwait(false);
+        return run.Clock.Now;
     }
 }

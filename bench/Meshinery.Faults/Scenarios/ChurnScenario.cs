@@ -16,10 +16,9 @@ internal sealed class ChurnScenario : Scenario
     public override async Task<ScenarioResult> RunAsync(ScenarioRun run)
     {
         await run.Seeder.ProduceAsync(Orders).ConfigureAwait(false);
-        string[] idle = ["--exit-when-idle", "15"]; // longer than the session timeout (10 s): survivors wait out the rebalance
-        run.StartInstance("a", idle);
-        var victim = run.StartInstance("b", idle);
-        run.StartInstance("c", idle);
+        run.StartInstance("a");
+        var victim = run.StartInstance("b");
+        run.StartInstance("c");
         await run.WaitForOutputsAsync(Orders * 3 / 10, WorkDeadline).ConfigureAwait(false);
 
         var throughput = ThroughputSoFar(run);
@@ -28,11 +27,11 @@ internal sealed class ChurnScenario : Scenario
         run.Note($"SIGKILL b at {run.Watcher.Outputs} outputs");
         var killedAtOutputs = run.Watcher.Outputs;
         var committedAtKill = run.CommittedOffsets();
-        var fresh = run.StartInstance("d", idle);
+        var fresh = run.StartInstance("d");
 
         var done = await run.WaitForEverythingAsync(WorkDeadline).ConfigureAwait(false);
         var doneAt = run.Clock.Now;
-        await run.WaitForExitsAsync(ExitDeadline).ConfigureAwait(false);
+        await run.StopAllAsync(ExitDeadline).ConfigureAwait(false);
         var recovery = new Dictionary<string, double?>
         {
             ["fresh instance first assigned, after the kill"] = Seconds(fresh.FirstLineAfter(killedAt, "was assigned"), killedAt),

@@ -24,11 +24,11 @@ internal sealed class CrashScenario : Scenario
         var killedAtOutputs = run.Watcher.Outputs;
         var committedAtKill = run.CommittedOffsets();
         run.Note($"committed at the kill: {committedAtKill.Values.Sum(v => Math.Max(0, v))} offsets");
-        var second = run.StartInstance("b", "--exit-when-idle", "5");
+        var second = run.StartInstance("b");
 
         var done = await run.WaitForEverythingAsync(WorkDeadline).ConfigureAwait(false);
         var doneAt = run.Clock.Now;
-        await run.WaitForExitsAsync(ExitDeadline).ConfigureAwait(false);
+        await run.StopAllAsync(ExitDeadline).ConfigureAwait(false);
         var recovery = new Dictionary<string, double?>
         {
             ["restarted instance assigned, after the kill"] = Seconds(second.FirstLineAfter(killedAt, "was assigned"), killedAt),

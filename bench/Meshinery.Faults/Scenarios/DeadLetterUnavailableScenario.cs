@@ -29,7 +29,7 @@ internal sealed class DeadLetterUnavailableScenario : Scenario
         MockControl.SetPartitionLeader(run.Cluster, run.Topics.DeadLetters, 0, 2);
         MockControl.SetGroupCoordinator(run.Cluster, run.Topics.GroupId, 1);
         await run.Seeder.ProduceAsync(Orders, malformedEvery: 200).ConfigureAwait(false);
-        run.StartInstance("a", "--exit-when-idle", "5");
+        run.StartInstance("a");
         await run.WaitForOutputsAsync(Orders * 3 / 10, WorkDeadline).ConfigureAwait(false);
 
         var throughput = ThroughputSoFar(run);
@@ -43,7 +43,7 @@ internal sealed class DeadLetterUnavailableScenario : Scenario
 
         var done = await run.WaitForEverythingAsync(WorkDeadline).ConfigureAwait(false);
         var doneAt = run.Clock.Now;
-        await run.WaitForExitsAsync(ExitDeadline).ConfigureAwait(false);
+        await run.StopAllAsync(ExitDeadline).ConfigureAwait(false);
         var recovery = new Dictionary<string, double?>
         {
             ["first dead letter after the broker came back"] = Seconds(run.Watcher.Seen.Where(o => o.DeadLetter && o.At >= upAt).Select(o => (TimeSpan?)o.At).Min(), upAt),

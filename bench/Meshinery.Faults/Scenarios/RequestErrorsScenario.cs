@@ -36,8 +36,7 @@ internal sealed class RequestErrorsScenario(string name, string description, sho
     public override async Task<ScenarioResult> RunAsync(ScenarioRun run)
     {
         await run.Seeder.ProduceAsync(produceAfter ? Orders / 2 : Orders, malformedEvery).ConfigureAwait(false);
-        string[] arguments = ["--exit-when-idle", "5", .. sampleArguments ?? []];
-        run.StartInstance("a", arguments);
+        run.StartInstance("a", sampleArguments ?? []);
         await run.WaitForOutputsAsync(Orders * 3 / 10, WorkDeadline).ConfigureAwait(false);
 
         var throughput = ThroughputSoFar(run);
@@ -56,7 +55,7 @@ internal sealed class RequestErrorsScenario(string name, string description, sho
 
         var done = await run.WaitForEverythingAsync(WorkDeadline).ConfigureAwait(false);
         var doneAt = run.Clock.Now;
-        await run.WaitForExitsAsync(ExitDeadline).ConfigureAwait(false);
+        await run.StopAllAsync(ExitDeadline).ConfigureAwait(false);
 
         var recovery = new Dictionary<string, double?>
         {

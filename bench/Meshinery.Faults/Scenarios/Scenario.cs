@@ -5,7 +5,7 @@ namespace Meshinery.Faults.Scenarios;
 /// <summary>One fault-injection scenario: how its cluster looks, and what it does to the sample.</summary>
 internal abstract class Scenario
 {
-    /// <summary>How long an instance may take to exit once the work is done (it waits for --exit-when-idle first).</summary>
+    /// <summary>How long an instance may take to exit after its SIGTERM (drain, final commit, flush).</summary>
     protected static readonly TimeSpan ExitDeadline = TimeSpan.FromMinutes(2);
 
     /// <summary>How long the work may take in all.</summary>

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.RegularExpressions;
 using Confluent.Kafka;
 using Meshinery.Faults.Cluster;
 using Meshinery.Faults.Observation;
@@ -12,7 +13,7 @@ namespace Meshinery.Faults.Scenarios;
 /// Everything one scenario run owns: its embedded cluster (hosted by this process, loopback only), topics, seeder,
 /// watcher, sample instances and the log of what the tool did when. Disposing it kills whatever still runs.
 /// </summary>
-internal sealed class ScenarioRun : IAsyncDisposable
+internal sealed partial class ScenarioRun : IAsyncDisposable
 {
     private static readonly TimeSpan s_pollInterval = TimeSpan.FromMilliseconds(20);
     private readonly List<SampleInstance> _instances = [];
@@ -127,6 +128,23 @@ internal sealed class ScenarioRun : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Stops every instance still running with SIGTERM, one at a time (a rolling scale-down: each stop is a rebalance
+    /// for the others), then waits for every instance to exit; those still running at the deadline are killed (their
+    /// exit code then is null). The sample checks at its stop that everything it read was committed.
+    /// </summary>
+    public async Task StopAllAsync(TimeSpan deadline)
+    {
+        foreach (var instance in _instances.Where(i => !i.HasExited))
+        {
+            instance.Terminate();
+            Note($"SIGTERM {instance.Name}");
+            await instance.WaitForExitAsync(deadline).ConfigureAwait(false);
+        }
+
+        await WaitForExitsAsync(deadline).ConfigureAwait(false);
+    }
+
     /// <summary>Waits for every instance to exit; those still running at the deadline are killed (their exit code then is null).</summary>
     public async Task WaitForExitsAsync(TimeSpan deadline)
     {
@@ -194,6 +212,16 @@ internal sealed class ScenarioRun : IAsyncDisposable
         var lost = orders.Count(m => !outputs.ContainsKey(m.Key)) + malformed.Count(m => !deadLetters.ContainsKey(m.Key));
         var duplicates = outputs.Values.Sum(c => c - 1) + deadLetters.Values.Sum(c => c - 1);
 
+        var outputEnds = ends.Where(e => e.Key.Topic == Topics.Output).Sum(e => e.Value);
+        var missing = orders.Where(m => !outputs.ContainsKey(m.Key)).Select(m => $"{m.Key} ({Topics.Input}[{m.Partition}]@{m.Offset})")
+            .Concat(malformed.Where(m => !deadLetters.ContainsKey(m.Key)).Select(m => $"{m.Key} (malformed, [{m.Partition}]@{m.Offset})")).Take(20).ToList();
+        var allNotes = (notes ?? []).ToList();
+        allNotes.Add($"output topic holds {outputEnds} message(s) by its end offsets; the watcher read {seen.Count(o => !o.DeadLetter)}");
+        if (missing.Count > 0)
+        {
+            allNotes.Add($"without output or dead letter: {string.Join(", ", missing)}");
+        }
+
         var committed = CommittedOffsets();
         var inputEnds = EndOffsets(InputPartitions());
         var uncommitted = inputEnds.Count(e => committed.GetValueOrDefault(e.Key.Partition.Value, -1) != e.Value);
@@ -209,6 +237,7 @@ internal sealed class ScenarioRun : IAsyncDisposable
             ["revocation timeout (112)"] = _instances.Sum(i => i.CountLines("[112]")),
             ["step/output retry (7)"] = _instances.Sum(i => i.CountLines("[7]")),
             ["client error (104)"] = _instances.Sum(i => i.CountLines("[104]")),
+            ["outputs above the writer's own last commit (event 110)"] = FinishedAboveOwnCommit(),
             ["error: lines"] = _instances.Sum(i => i.Lines.Count(l => l.Text.StartsWith("error:", StringComparison.Ordinal) || l.Text.StartsWith("fatal:", StringComparison.Ordinal))),
         };
 
@@ -231,7 +260,7 @@ internal sealed class ScenarioRun : IAsyncDisposable
             Recovery = recovery,
             Instances = [.. _instances.Select(i => new InstanceOutcome(i.Name, i.Id, i.Killed ? null : i.ExitCode, i.Killed, i.SummaryLine()))],
             LogCounts = logCounts,
-            Notes = notes ?? [],
+            Notes = allNotes,
             ElapsedSeconds = Math.Round(Clock.Now.TotalSeconds, 1),
             LoadBefore = _loadBefore,
             LoadAfter = Load(),
@@ -263,6 +292,34 @@ internal sealed class ScenarioRun : IAsyncDisposable
         return Seeder.Produced.Count(m => m.Offset < committed.GetValueOrDefault(m.Partition, 0)
                                          && (m.Malformed ? !deadLettered.Contains(m.Key) : !done.Contains((m.Partition, m.Offset))));
     }
+
+    /// <summary>
+    /// For each instance that stopped normally, the outputs it wrote on a partition at or above the offset it last
+    /// committed there (its event 110 lists them): finished work that its own commits do not cover, so the partition's
+    /// next owner does it again. Each partition's highest commit is what counts; an instance's own is its truth.
+    /// </summary>
+    private int FinishedAboveOwnCommit()
+    {
+        var seen = Watcher.Seen.Where(o => !o.DeadLetter).ToList();
+        var total = 0;
+        foreach (var instance in _instances.Where(i => !i.Killed))
+        {
+            var stopped = instance.Lines.LastOrDefault(l => l.Text.Contains("[110]", StringComparison.Ordinal)).Text;
+            if (stopped is null)
+            {
+                continue;
+            }
+
+            var lastCommitted = LastCommittedEntry().Matches(stopped).ToDictionary(
+                m => int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture), m => long.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture));
+            total += seen.Count(o => o.EnrichedBy == instance.Instance && lastCommitted.TryGetValue(o.SourcePartition, out var c) && o.SourceOffset >= c);
+        }
+
+        return total;
+    }
+
+    [GeneratedRegex(@"\[(\d+)\]=(\d+)")]
+    private static partial Regex LastCommittedEntry();
 
     public async ValueTask DisposeAsync()
     {

@@ -40,9 +40,7 @@ internal sealed class SoakScenario(TimeSpan duration) : Scenario
         var throughput = ThroughputSoFar(run);
         run.Note($"stopped producing after {run.Seeder.Produced.Count} orders");
         var done = await run.WaitForEverythingAsync(WorkDeadline).ConfigureAwait(false);
-        instance.Terminate();
-        run.Note("SIGTERM a");
-        await run.WaitForExitsAsync(ExitDeadline).ConfigureAwait(false);
+        await run.StopAllAsync(ExitDeadline).ConfigureAwait(false);
 
         // Warm-up: the first sample after 10 % of the run (or the first sample); flat = the last quarter's maximum
         // stays within 10 % (+5) of it for threads and handles, within 50 % for memory (the GC sizes its heap lazily).
