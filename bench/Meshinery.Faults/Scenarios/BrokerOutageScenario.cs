@@ -45,7 +45,7 @@ internal sealed class BrokerOutageScenario : Scenario
         await run.StopAllAsync(ExitDeadline).ConfigureAwait(false);
 
         var firstNew = run.Watcher.Seen.Where(o => !o.DeadLetter && secondHalf.Contains(o.Key)).Select(o => (TimeSpan?)o.At).Min();
-        var lost = instance.CountLines("[102]") > 0;
+        var lost = instance.CountLines("Meshinery.Kafka[102]") > 0;
         var recovery = new Dictionary<string, double?>
         {
             ["a fresh client's first produce acknowledged, after the broker came back"] = Seconds(probed, upAt),

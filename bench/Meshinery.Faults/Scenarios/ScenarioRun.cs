@@ -82,11 +82,14 @@ internal sealed partial class ScenarioRun : IAsyncDisposable
         return instance;
     }
 
-    /// <summary>Waits until the watcher has seen <paramref name="outputs"/> outputs; false at the deadline.</summary>
+    /// <summary>
+    /// Waits until <paramref name="outputs"/> orders are processed: by the watcher's count or by the instances' own
+    /// progress lines, whichever is ahead (on a loaded machine the watcher can lag); false at the deadline.
+    /// </summary>
     public async Task<bool> WaitForOutputsAsync(long outputs, TimeSpan deadline)
     {
         var until = Clock.Now + deadline;
-        while (Watcher.Outputs < outputs)
+        while (Math.Max(Watcher.Outputs, _instances.Sum(i => i.Processed)) < outputs)
         {
             if (Clock.Now >= until)
             {
@@ -231,12 +234,12 @@ internal sealed partial class ScenarioRun : IAsyncDisposable
         var target = redeliveringFailures * (SampleDefaults.MaxInFlight + (0.5 * throughput));
         var logCounts = new Dictionary<string, int>
         {
-            ["commit failed (103)"] = _instances.Sum(i => i.CountLines("[103]")),
-            ["partitions lost (102)"] = _instances.Sum(i => i.CountLines("[102]")),
-            ["revoked (101)"] = _instances.Sum(i => i.CountLines("[101]")),
-            ["revocation timeout (112)"] = _instances.Sum(i => i.CountLines("[112]")),
-            ["step/output retry (7)"] = _instances.Sum(i => i.CountLines("[7]")),
-            ["client error (104)"] = _instances.Sum(i => i.CountLines("[104]")),
+            ["commit failed (103)"] = _instances.Sum(i => i.CountLines("Meshinery.Kafka[103]")),
+            ["partitions lost (102)"] = _instances.Sum(i => i.CountLines("Meshinery.Kafka[102]")),
+            ["revoked (101)"] = _instances.Sum(i => i.CountLines("Meshinery.Kafka[101]")),
+            ["revocation timeout (112)"] = _instances.Sum(i => i.CountLines("Meshinery.Kafka[112]")),
+            ["step/output retry (7)"] = _instances.Sum(i => i.CountLines("Meshinery[7]")),
+            ["client error (104)"] = _instances.Sum(i => i.CountLines("Meshinery.Kafka[104]")),
             ["outputs above the writer's own last commit (event 110)"] = FinishedAboveOwnCommit(),
             ["error: lines"] = _instances.Sum(i => i.Lines.Count(l => l.Text.StartsWith("error:", StringComparison.Ordinal) || l.Text.StartsWith("fatal:", StringComparison.Ordinal))),
         };
@@ -304,7 +307,7 @@ internal sealed partial class ScenarioRun : IAsyncDisposable
         var total = 0;
         foreach (var instance in _instances.Where(i => !i.Killed))
         {
-            var stopped = instance.Lines.LastOrDefault(l => l.Text.Contains("[110]", StringComparison.Ordinal)).Text;
+            var stopped = instance.Lines.LastOrDefault(l => l.Text.Contains("Meshinery.Kafka[110]", StringComparison.Ordinal)).Text;
             if (stopped is null)
             {
                 continue;
