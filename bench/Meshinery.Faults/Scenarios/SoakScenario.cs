@@ -38,6 +38,7 @@ internal sealed class SoakScenario(TimeSpan duration) : Scenario
         }
 
         var throughput = ThroughputSoFar(run);
+        var producingEnded = run.Clock.Now;
         run.Note($"stopped producing after {run.Seeder.Produced.Count} orders");
         var done = await run.WaitForEverythingAsync(WorkDeadline).ConfigureAwait(false);
         await run.StopAllAsync(ExitDeadline).ConfigureAwait(false);
@@ -45,7 +46,7 @@ internal sealed class SoakScenario(TimeSpan duration) : Scenario
         // Warm-up: the first sample after 10 % of the run (or the first sample); flat = the last quarter's maximum
         // stays within 10 % (+5) of it for threads and handles, within 50 % for memory (the GC sizes its heap lazily).
         var warm = samples.FirstOrDefault(s => s.At >= duration / 10);
-        var tail = samples.Where(s => s.At >= run.Clock.Now - (duration / 4) - ExitDeadline).ToList();
+        var tail = samples.Where(s => s.At >= producingEnded - (duration / 4)).ToList();
         var recovery = new Dictionary<string, double?>
         {
             ["rss MB warm"] = samples.Count > 0 ? Math.Round(warm.RssKb / 1024.0, 1) : null,
