@@ -149,7 +149,7 @@ internal sealed partial class ScenarioRun : IAsyncDisposable
     }
 
     /// <summary>Waits for every instance to exit; those still running at the deadline are killed (their exit code then is null).</summary>
-    public async Task WaitForExitsAsync(TimeSpan deadline)
+    private async Task WaitForExitsAsync(TimeSpan deadline)
     {
         var exits = _instances.Select(async i =>
         {

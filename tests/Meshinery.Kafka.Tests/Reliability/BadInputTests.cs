@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
 using Confluent.Kafka;
@@ -50,14 +49,7 @@ public class BadInputTests(KafkaFixture kafka)
 
         using var gate = new ManualResetEventSlim();
         var input = new KafkaInput<Order>(inputTopic, o => o.GroupId = groupId);
-        var commitsOfGatedPartition = new ConcurrentQueue<long>();
-        input.Committed += (_, committed) =>
-        {
-            foreach (var c in committed.Where(c => c.Partition.Value == 0))
-            {
-                commitsOfGatedPartition.Enqueue(c.Offset.Value);
-            }
-        };
+        var commitsOfGatedPartition = CommitsOf.Record(input, 0);
 
         var goodCount = messages.Count - malformed.Count;
         await using (var engine = await TestEngine.StartAsync(
@@ -82,7 +74,7 @@ public class BadInputTests(KafkaFixture kafka)
                 // Everything but the gated order finishes; its partition's commits stop exactly at it.
                 (await Eventually.HoldsAsync(() => engine.Engine.GetStatistics("corpus").Finished >= messages.Count - 1, ReadDeadline))
                     .Should().BeTrue("every message but the gated one should finish");
-                (await Eventually.HoldsAsync(() => input.CommittedOffsets.Any(c => c.Key.Partition.Value == 0 && c.Value == gatedOffset), ReadDeadline))
+                (await Eventually.HoldsAsync(() => CommitsOf.Last(input, 0) == gatedOffset, ReadDeadline))
                     .Should().BeTrue("partition 0 should be committed up to the unfinished gated order at offset {0}", gatedOffset);
                 commitsOfGatedPartition.Should().OnlyContain(c => c <= gatedOffset, "no commit may pass the unfinished order");
             }

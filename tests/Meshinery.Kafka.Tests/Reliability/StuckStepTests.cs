@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using Meshinery.Kafka.Tests.Support;
 using Meshinery.TestSupport;
@@ -28,14 +27,7 @@ public class StuckStepTests(KafkaFixture kafka)
 
         using var gate = new ManualResetEventSlim();
         var input = new KafkaInput<Order>(inputTopic, o => o.GroupId = groupId);
-        var commitsOfPartition0 = new ConcurrentQueue<long>();
-        input.Committed += (_, committed) =>
-        {
-            foreach (var c in committed.Where(c => c.Partition.Value == 0))
-            {
-                commitsOfPartition0.Enqueue(c.Offset.Value);
-            }
-        };
+        var commitsOfPartition0 = CommitsOf.Record(input, 0);
 
         var first = await TestEngine.StartAsync(kafka, mesh => mesh
             .Configure(options =>
@@ -59,7 +51,7 @@ public class StuckStepTests(KafkaFixture kafka)
         {
             (await Eventually.HoldsAsync(() => first.Engine.GetStatistics("hang").Finished >= count - 1, ReadDeadline))
                 .Should().BeTrue("every message but the hung one should finish");
-            (await Eventually.HoldsAsync(() => Committed(input, 0) == 50 && Committed(input, 1) == 100, ReadDeadline))
+            (await Eventually.HoldsAsync(() => CommitsOf.Last(input, 0) == 50 && CommitsOf.Last(input, 1) == 100, ReadDeadline))
                 .Should().BeTrue("partition 1 is committed to its end and partition 0 up to the hung message");
 
             await first.StopAsync().Within("the stop, which gives up on the hung run after the drain timeout and the grace period");
@@ -109,14 +101,7 @@ public class StuckStepTests(KafkaFixture kafka)
         using var lastAttempt = new ManualResetEventSlim();
         using var release = new ManualResetEventSlim();
         var input = new KafkaInput<Order>(inputTopic, o => o.GroupId = groupId);
-        var commitsOfPartition0 = new ConcurrentQueue<long>();
-        input.Committed += (_, committed) =>
-        {
-            foreach (var c in committed.Where(c => c.Partition.Value == 0))
-            {
-                commitsOfPartition0.Enqueue(c.Offset.Value);
-            }
-        };
+        var commitsOfPartition0 = CommitsOf.Record(input, 0);
 
         await using (var engine = await TestEngine.StartAsync(kafka, mesh => mesh.AddTask<Order>("cursed", task => task
             .ReadFrom(input)
@@ -145,7 +130,7 @@ public class StuckStepTests(KafkaFixture kafka)
                 lastAttempt.WaitOrFail("the last attempt of partition 0's cursed message");
                 (await Eventually.HoldsAsync(() => engine.Engine.GetStatistics("cursed").Finished >= count - 1, ReadDeadline))
                     .Should().BeTrue("everything else finishes, the other two cursed messages dead-lettered");
-                (await Eventually.HoldsAsync(() => Committed(input, 0) == 10 && Committed(input, 1) == 100 && Committed(input, 2) == 100, ReadDeadline))
+                (await Eventually.HoldsAsync(() => CommitsOf.Last(input, 0) == 10 && CommitsOf.Last(input, 1) == 100 && CommitsOf.Last(input, 2) == 100, ReadDeadline))
                     .Should().BeTrue("partitions 1 and 2 are committed to their ends, partition 0 up to its cursed message");
                 commitsOfPartition0.Should().OnlyContain(c => c <= 10, "no commit may pass the message still being retried");
             }
@@ -174,7 +159,4 @@ public class StuckStepTests(KafkaFixture kafka)
     }
 
     private static string Id(int n) => n.ToString(CultureInfo.InvariantCulture);
-
-    private static long Committed(KafkaInput<Order> input, int partition) =>
-        input.CommittedOffsets.FirstOrDefault(c => c.Key.Partition.Value == partition).Value;
 }
