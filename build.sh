@@ -5,6 +5,7 @@
 #   ./build.sh ci                        what CI runs: strict build (warnings are errors), the Confluent.Kafka
 #                                        1.9.3 compile check, pack, then the tests
 #   ./build.sh bench [harness args]      the side-by-side scenario harness (see docs/benchmarks.md)
+#   ./build.sh faults [--scenario NAME]  the fault-injection tool (see docs/reliability.md)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 source eng/environment.sh
@@ -17,5 +18,6 @@ case "$command" in
   run)   ensure_environment; dotnet run -c Release --project samples/OrderEnrichment -- "$@" ;;
   ci)    ensure_environment; run_ci ;;
   bench) ensure_environment; dotnet run -c Release --project bench/Meshinery.Scenarios -- "$@" ;;
-  *) echo "usage: ./build.sh [test|run|ci|bench] [args...]" >&2; exit 2 ;;
+  faults) ensure_environment; dotnet run -c Release --project bench/Meshinery.Faults -- "$@" ;;
+  *) echo "usage: ./build.sh [test|run|ci|bench|faults] [args...]" >&2; exit 2 ;;
 esac

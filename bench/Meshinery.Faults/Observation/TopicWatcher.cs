@@ -1,0 +1,114 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Confluent.Kafka;
+using Meshinery.Faults.Cluster;
+using Meshinery.Faults.Processes;
+
+namespace Meshinery.Faults.Observation;
+
+/// <summary>One message on the output or dead-letter topic, when the watcher saw it.</summary>
+internal sealed record Observed(TimeSpan At, bool DeadLetter, string Key, string? EnrichedBy, int SourcePartition, long SourceOffset);
+
+/// <summary>
+/// Reads the output and dead-letter topics from the beginning for the whole run (no group, nothing committed), with
+/// reconnect backoffs of at most 100 ms so that its own recovery after a broker outage does not hide the sample's.
+/// </summary>
+internal sealed class TopicWatcher : IDisposable
+{
+    private readonly IConsumer<string, string> _consumer;
+    private readonly ConcurrentQueue<Observed> _seen = new();
+    private readonly ConcurrentDictionary<TopicPartition, long> _next = new();
+    private readonly Topics _topics;
+    private readonly RunClock _clock;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Thread _thread;
+    private long _outputs;
+    private long _deadLetters;
+
+    public TopicWatcher(string bootstrapServers, Topics topics, RunClock clock)
+    {
+        _topics = topics;
+        _clock = clock;
+        _consumer = new ConsumerBuilder<string, string>(new ConsumerConfig
+        {
+            BootstrapServers = bootstrapServers,
+            GroupId = "faults-watcher", // required by the client; never joined, never committed
+            EnableAutoCommit = false,
+            FetchWaitMaxMs = 50,
+            ReconnectBackoffMs = 10,
+            ReconnectBackoffMaxMs = 100,
+        }).SetErrorHandler((_, _) => { }).Build(); // outages are the point; the scenario logs them itself
+        var partitions = Enumerable.Range(0, topics.Partitions).Select(p => new TopicPartition(topics.Output, p))
+            .Append(new TopicPartition(topics.DeadLetters, 0)).ToList();
+        _consumer.Assign(partitions.Select(p => new TopicPartitionOffset(p, Offset.Beginning)));
+        _thread = new Thread(Run) { IsBackground = true, Name = "faults-watcher" };
+        _thread.Start();
+    }
+
+    public long Outputs => Interlocked.Read(ref _outputs);
+
+    public long DeadLetters => Interlocked.Read(ref _deadLetters);
+
+    public IReadOnlyCollection<Observed> Seen => _seen;
+
+    /// <summary>The first output or dead letter seen at or after <paramref name="after"/>.</summary>
+    public TimeSpan? FirstAfter(TimeSpan after) => _seen.Where(o => o.At >= after).Select(o => (TimeSpan?)o.At).FirstOrDefault();
+
+    /// <summary>Outputs per second between two moments.</summary>
+    public double Rate(TimeSpan from, TimeSpan to) =>
+        to <= from ? 0 : _seen.Count(o => !o.DeadLetter && o.At >= from && o.At < to) / (to - from).TotalSeconds;
+
+    /// <summary>Whether the watcher has read every partition up to <paramref name="ends"/> (each partition's end offset).</summary>
+    public bool HasRead(IReadOnlyDictionary<TopicPartition, long> ends) =>
+        ends.All(e => e.Value == 0 || _next.GetValueOrDefault(e.Key) >= e.Value);
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        _thread.Join();
+        _consumer.Close();
+        _consumer.Dispose();
+        _stop.Dispose();
+    }
+
+    private void Run()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            ConsumeResult<string, string>? result;
+            try
+            {
+                result = _consumer.Consume(TimeSpan.FromMilliseconds(100));
+            }
+            catch (ConsumeException)
+            {
+                continue; // broker trouble: the client reconnects by itself
+            }
+
+            if (result?.Message is null)
+            {
+                continue;
+            }
+
+            _next[result.TopicPartition] = result.Offset.Value + 1;
+            var deadLetter = result.Topic == _topics.DeadLetters;
+            if (deadLetter)
+            {
+                Interlocked.Increment(ref _deadLetters);
+                _seen.Enqueue(new Observed(_clock.Now, true, result.Message.Key, null, -1, -1));
+                continue;
+            }
+
+            Interlocked.Increment(ref _outputs);
+            using var json = JsonDocument.Parse(result.Message.Value);
+            var root = json.RootElement;
+            _seen.Enqueue(new Observed(
+                _clock.Now,
+                false,
+                result.Message.Key,
+                root.GetProperty("enrichedBy").GetString(),
+                root.GetProperty("sourcePartition").GetInt32(),
+                root.GetProperty("sourceOffset").GetInt64()));
+        }
+    }
+}
