@@ -63,6 +63,21 @@ public sealed class CollectorKafka : IAsyncLifetime
     public Task PostAsync(string topic, IEnumerable<string> messages) =>
         PostAsync(topic, messages.Select((value, i) => (i % Partitions, value)));
 
+    /// <summary>Whether the consumer group has committed every message of the topic (its offsets are at the ends).</summary>
+    public bool CommittedToEnd(string groupId, string topic)
+    {
+        using var consumer = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig { BootstrapServers = BootstrapServers, GroupId = groupId }).Build();
+        using var admin = new DependentAdminClientBuilder(consumer.Handle).Build();
+        var partitions = admin.GetMetadata(topic, TimeSpan.FromSeconds(10)).Topics.Single().Partitions
+            .Select(p => new TopicPartition(topic, p.PartitionId)).ToList();
+        var committed = consumer.Committed(partitions, TimeSpan.FromSeconds(10)).ToDictionary(o => o.Partition.Value, o => o.Offset.Value);
+        return partitions.All(p =>
+        {
+            var end = consumer.QueryWatermarkOffsets(p, TimeSpan.FromSeconds(10)).High.Value;
+            return end == 0 || committed[p.Partition.Value] == end;
+        });
+    }
+
     /// <summary>Reads a whole topic from the beginning (no consumer group) until every partition's end.</summary>
     public List<ConsumeResult<byte[]?, byte[]?>> ReadAll(string topic, TimeSpan? timeout = null)
     {
