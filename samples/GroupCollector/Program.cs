@@ -8,6 +8,8 @@
 //       cluster for the kcat walkthrough of docs/group-collector.md.
 //   dotnet run -c Release --project samples/GroupCollector -- --bootstrap-servers LIST [--topic NAME]
 //       runs the collector against an existing cluster until Ctrl+C or SIGTERM (its topics must exist, see the doc).
+//   dotnet run -c Release --project samples/GroupCollector -- --bench GROUPS [--runs R]
+//       groups of three entities resolved per second on an embedded cluster, next to a relay of the same messages.
 //
 // Logs go to stderr. Exit codes: 0 done, 1 failed, 2 bad arguments.
 using System.Text;
@@ -25,11 +27,14 @@ const string Usage = """
     usage: GroupCollector                                           the seed's three examples on an embedded cluster
            GroupCollector --embedded [--topic NAME]                 the collector as a service on an embedded cluster
            GroupCollector --bootstrap-servers LIST [--topic NAME]   the collector as a service on that cluster
+           GroupCollector --bench GROUPS [--runs R]                 groups per second, next to a relay of the same messages
     """;
 
 string? bootstrapServers = null;
 var embeddedService = false;
 var topic = "eventbus-collector";
+int? benchGroups = null;
+var benchRuns = 3;
 for (var i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -39,6 +44,14 @@ for (var i = 0; i < args.Length; i++)
             break;
         case "--topic" when i + 1 < args.Length:
             topic = args[++i];
+            break;
+        case "--bench" when i + 1 < args.Length && int.TryParse(args[i + 1], out var groups) && groups > 0:
+            benchGroups = groups;
+            i++;
+            break;
+        case "--runs" when i + 1 < args.Length && int.TryParse(args[i + 1], out var runs) && runs > 0:
+            benchRuns = runs;
+            i++;
             break;
         case "--embedded":
             embeddedService = true;
@@ -55,6 +68,11 @@ for (var i = 0; i < args.Length; i++)
 
 try
 {
+    if (benchGroups is { } benchmarkGroups)
+    {
+        return await Benchmark.RunAsync(benchmarkGroups, benchRuns);
+    }
+
     if (bootstrapServers is not null)
     {
         await BuildHost(bootstrapServers, topic).RunAsync(); // until Ctrl+C or SIGTERM

@@ -57,7 +57,7 @@ public sealed class GroupCollectorOptions
     /// <summary>
     /// The most groups one instance keeps open (including groups waiting for their create). A create past it fails its
     /// group at once (a failure event saying so); a done for an unknown group past it is dead-lettered. Resolved groups
-    /// remembered for <see cref="ResolvedRetention"/> are limited to the same number, the oldest forgotten first.
+    /// are not counted: each is a small record (its id and two times) kept for <see cref="ResolvedRetention"/>.
     /// Default: 100,000.
     /// </summary>
     public int MaxOpenGroups { get; set; } = 100_000;
