@@ -117,6 +117,18 @@ public class GroupCollectorKafkaTests(CollectorKafka kafka)
         resolvers.Should().Be(2, "both instances owned groups");
     }
 
+    [Fact]
+    public async Task AddGroupCollector_ChangelogWithOtherPartitionCount_StopsTheEngineWithAClearError()
+    {
+        var options = await kafka.CreateCollectorAsync(changelogPartitions: CollectorKafka.Partitions + 1);
+        await using var collector = await CollectorEngine.StartAsync(kafka, options);
+
+        var completion = async () => await collector.Engine.Completion.WaitAsync(TimeSpan.FromSeconds(60));
+
+        (await completion.Should().ThrowAsync<InvalidOperationException>()).Which.Message
+            .Should().Contain($"has {CollectorKafka.Partitions + 1} partition(s)").And.Contain("must have the same number");
+    }
+
     private async Task WaitForChangelogAsync(GroupCollectorOptions options, string groupId, Func<string, bool> holds) =>
         await EventuallyAsync(
             () => kafka.ReadAll(options.ChangelogTopicName).Where(r => r.Message.Key is { } key && Encoding.UTF8.GetString(key) == groupId && r.Message.Value is not null)

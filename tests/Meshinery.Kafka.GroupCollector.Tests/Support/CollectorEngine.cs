@@ -61,6 +61,9 @@ public sealed class CollectorEngine : IAsyncDisposable
         to.Topic = from.Topic;
         to.GroupId = from.GroupId;
         to.OutputTopic = from.OutputTopic;
+        to.InternalTopic = from.InternalTopic;
+        to.ChangelogTopic = from.ChangelogTopic;
+        to.DeadLetterTopic = from.DeadLetterTopic;
         to.DefaultTtl = from.DefaultTtl;
         to.OrphanWait = from.OrphanWait;
         to.ResolvedRetention = from.ResolvedRetention;

@@ -27,7 +27,7 @@ public sealed class CollectorKafka : IAsyncLifetime
     public async Task DisposeAsync() => await Cluster.DisposeAsync();
 
     /// <summary>Options for a fresh collector (fresh topics and groups), with its topics created.</summary>
-    public async Task<GroupCollectorOptions> CreateCollectorAsync(Action<GroupCollectorOptions>? configure = null)
+    public async Task<GroupCollectorOptions> CreateCollectorAsync(Action<GroupCollectorOptions>? configure = null, int changelogPartitions = Partitions)
     {
         var options = new GroupCollectorOptions
         {
@@ -35,10 +35,9 @@ public sealed class CollectorKafka : IAsyncLifetime
             GroupId = $"collector-{Guid.NewGuid():N}",
         };
         configure?.Invoke(options);
-        foreach (var topic in new[] { options.Topic, options.InternalTopicName, options.ChangelogTopicName }.Distinct())
-        {
-            await Cluster.CreateTopicAsync(topic, Partitions);
-        }
+        await Cluster.CreateTopicAsync(options.Topic, Partitions);
+        await Cluster.CreateTopicAsync(options.InternalTopicName, Partitions);
+        await Cluster.CreateTopicAsync(options.ChangelogTopicName, changelogPartitions);
 
         await Cluster.CreateTopicAsync(options.DeadLetterTopicName, 1);
         if (options.OutputTopicName != options.Topic)
