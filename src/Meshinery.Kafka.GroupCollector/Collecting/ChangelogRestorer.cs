@@ -77,9 +77,11 @@ internal sealed class ChangelogRestorer
             }
         }
 
+        var elapsed = Stopwatch.GetElapsedTime(started);
         _metrics.Restored.Add(records, _metrics.Tag);
+        _metrics.RestoreDuration.Record(elapsed.TotalSeconds, _metrics.Tag);
         CollectorLog.Restored(_logger, _options.Name, table.Partition, partition.Topic, records, table.OpenCount, table.Count - table.OpenCount,
-            (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            (long)elapsed.TotalMilliseconds);
     }
 
     private void Apply(GroupTable table, ConsumeResult<byte[]?, byte[]?> result)

@@ -29,6 +29,7 @@ internal sealed class CollectorMetrics : IDisposable
         Duplicates = Meter.CreateCounter<long>("meshinery.group_collector.events.ignored", "{event}", "Events that changed nothing: repeated done or create, events of resolved groups.");
         OrphansExpired = Meter.CreateCounter<long>("meshinery.group_collector.orphans.expired", "{group}", "Groups whose done events waited OrphanWait for a create that never came (dropped).");
         Restored = Meter.CreateCounter<long>("meshinery.group_collector.changelog.restored", "{record}", "Changelog records read when partitions were assigned.");
+        RestoreDuration = Meter.CreateHistogram<double>("meshinery.group_collector.changelog.restore_duration", "s", "How long restoring one changelog partition took.");
     }
 
     public Meter Meter { get; }
@@ -50,6 +51,8 @@ internal sealed class CollectorMetrics : IDisposable
     public Counter<long> OrphansExpired { get; }
 
     public Counter<long> Restored { get; }
+
+    public Histogram<double> RestoreDuration { get; }
 
     public KeyValuePair<string, object?> Tag => _tag;
 
