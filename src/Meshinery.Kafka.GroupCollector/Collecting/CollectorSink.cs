@@ -51,6 +51,7 @@ internal sealed class CollectorSink : OutputSink<RoutedEvent>
     {
         await _results.StopAsync(cancellationToken).ConfigureAwait(false);
         await _changelog.StopAsync(cancellationToken).ConfigureAwait(false);
+        _state.Dispose(); // its meter (when not from the application's IMeterFactory) and the expiry timer
     }
 
     public override bool IsTransient(Exception exception) => _changelog.IsTransient(exception);

@@ -103,7 +103,7 @@ internal static class ChangelogCodec
                 group.Emitted = root.GetProperty("emitted").GetBoolean();
                 if (root.TryGetProperty("result", out var result))
                 {
-                    group.Result = JsonSerializerRaw(result);
+                    group.Result = RawBytes(result);
                 }
 
                 return group;
@@ -127,7 +127,7 @@ internal static class ChangelogCodec
         }
     }
 
-    private static byte[] JsonSerializerRaw(JsonElement element)
+    private static byte[] RawBytes(JsonElement element)
     {
         var buffer = new ArrayBufferWriter<byte>(512);
         using (var writer = new Utf8JsonWriter(buffer))
