@@ -1,0 +1,102 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using Confluent.Kafka;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Meshinery.Kafka.GroupCollector;
+
+/// <summary>
+/// One collector instance's state: a <see cref="GroupTable"/> per assigned partition of the internal topic (restored
+/// from the changelog on assignment, dropped on revocation) and the deadlines of its groups. Services (clock, logger,
+/// meter) come from whichever of the collector's sources or sinks the engine starts first.
+/// </summary>
+internal sealed class CollectorState : IDisposable
+{
+    private readonly ConcurrentDictionary<int, GroupTable> _tables = new();
+    private readonly Lock _startLock = new();
+    private ChangelogRestorer? _restorer;
+
+    public CollectorState(GroupCollectorOptions options)
+    {
+        Options = options;
+        Expiries = new ExpirySource($"{options.Name}.expiries", Initialize);
+    }
+
+    public GroupCollectorOptions Options { get; }
+
+    public ExpirySource Expiries { get; }
+
+    public TimeProvider Time { get; private set; } = TimeProvider.System;
+
+    public ILogger Logger { get; private set; } = NullLogger.Instance;
+
+    public CollectorMetrics Metrics { get; private set; } = null!;
+
+    /// <summary>Idempotent: the first caller's context wins.</summary>
+    public void Initialize(SourceContext context)
+    {
+        lock (_startLock)
+        {
+            if (Metrics is not null)
+            {
+                return;
+            }
+
+            Time = context.TimeProvider;
+            Logger = context.LoggerFactory.CreateLogger("Meshinery.Kafka.GroupCollector");
+            Metrics = new CollectorMetrics(Options.Name, context.Services.GetService<IMeterFactory>());
+            _restorer = new ChangelogRestorer(Options, context, Metrics, Logger);
+        }
+    }
+
+    public GroupTable? Table(int partition) => _tables.GetValueOrDefault(partition);
+
+    /// <summary>Called by the internal topic's input on its consume thread, before it reads those partitions.</summary>
+    public void OnAssigned(IReadOnlyList<TopicPartition> partitions)
+    {
+        foreach (var partition in partitions)
+        {
+            var table = new GroupTable(partition.Partition.Value, Options, Metrics, Logger);
+            _restorer!.Restore(table);
+            Metrics.AddOpen(table.OpenCount);
+            var now = Time.GetUtcNow();
+            foreach (var group in table.Groups)
+            {
+                Expiries.Set(group.Id, group.Deadline(Options, now));
+            }
+
+            _tables[table.Partition] = table;
+        }
+    }
+
+    /// <summary>Called after the partitions' runs ended and their offsets were committed: the next owner restores them.</summary>
+    public void OnRevoked(IReadOnlyList<TopicPartition> partitions)
+    {
+        foreach (var partition in partitions)
+        {
+            if (!_tables.TryRemove(partition.Partition.Value, out var table))
+            {
+                continue;
+            }
+
+            lock (table.Gate)
+            {
+                foreach (var group in table.Groups)
+                {
+                    Expiries.Remove(group.Id);
+                }
+
+                Metrics.AddOpen(-table.OpenCount);
+                CollectorLog.Dropped(Logger, Options.Name, table.Partition, table.OpenCount);
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        Expiries.Dispose();
+        Metrics?.Dispose();
+    }
+}
