@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Text;
 using System.Globalization;
 using Confluent.Kafka;
+using Meshinery.Kafka.Native;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -138,6 +139,7 @@ public sealed class KafkaInput<T> : InputSource<T>
         _revocationTimeout = shared.RevocationTimeout;
         _deserializer = _options.Deserializer ?? DefaultSerializers.Deserializer<T>();
 
+        NativeClient.EnsureLoaded();
         var events = new ClientEvents(_logger, context, _bootstrapServers);
         _consumer = new ConsumerBuilder<byte[], byte[]>(shared.CreateConsumerConfig(_bootstrapServers, GroupId, _options.ConsumerConfig))
             .SetErrorHandler((consumer, error) => events.OnError(consumer.Name, error))
@@ -312,14 +314,13 @@ public sealed class KafkaInput<T> : InputSource<T>
         }
 
         partition.Unpublished++;
+        Interlocked.Increment(ref _read); // before a pause it may cause: a reader seeing the pause sees the read
         items.Add((partition, Deserialize(result, partition)));
         return partition;
     }
 
     private void Publish(IConsumer<byte[], byte[]> consumer, List<(PartitionState<T> Partition, SourceItem<T> Item)> items)
     {
-        Interlocked.Add(ref _read, items.Count);
-
         // A rebalance runs inside Consume, so a partition may have been revoked after some of its messages joined the
         // batch. They were never committed (the next owner reads them again): drop them, and never commit for them.
         items.RemoveAll(i => i.Partition.IsRevoked);

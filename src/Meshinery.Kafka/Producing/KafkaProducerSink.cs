@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using Confluent.Kafka;
+using Meshinery.Kafka.Native;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -47,6 +48,7 @@ public abstract class KafkaProducerSink<T> : OutputSink<T>
                 context.TaskName, "BootstrapServers", $"Kafka output '{Name}' has no bootstrap servers; call UseKafka(kafka => kafka.BootstrapServers = ...) or set them on the output");
         }
 
+        NativeClient.EnsureLoaded();
         var events = new ClientEvents(Logger, context, bootstrapServers);
         Producer = new ProducerBuilder<byte[]?, byte[]?>(shared.CreateProducerConfig(bootstrapServers, _producerConfig))
             .SetErrorHandler((producer, error) => events.OnError(producer.Name, error))
