@@ -94,6 +94,11 @@ public sealed class KafkaInput<T> : InputSource<T>
         ArgumentNullException.ThrowIfNull(services);
         var problems = new List<KeyValuePair<string, string>>();
         _settings = KafkaInputSettings<T>.Resolve(Name, _options, SharedOptions(services), problems);
+        if (_settings is { } settings && GroupClaims.Claim(services, settings.BootstrapServers, settings.GroupId, this, Name) is { } other)
+        {
+            problems.Add(new("GroupId", $"Kafka input '{Name}' uses consumer group '{settings.GroupId}', which Kafka input '{other}' uses too: two inputs in one group rebalance each other at every start and stop and split each other's topics; give each input its own GroupId (for example '{settings.GroupId}-{Name}')"));
+        }
+
         return problems;
     }
 
