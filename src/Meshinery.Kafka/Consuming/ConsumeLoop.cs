@@ -10,7 +10,7 @@ namespace Meshinery.Kafka;
 /// </summary>
 internal sealed class ConsumeLoop<T>(
     string input,
-    IReadOnlyList<string> topics,
+    Membership membership,
     IConsumer<byte[], byte[]> consumer,
     KafkaInputSettings<T> settings,
     PartitionSet<T> partitions,
@@ -39,7 +39,7 @@ internal sealed class ConsumeLoop<T>(
         var nextCommit = time.GetTimestamp() + Ticks(settings.CommitInterval);
         try
         {
-            consumer.Subscribe(topics);
+            membership.Join(consumer);
             while (!stopRequested.Wait(TimeSpan.Zero))
             {
                 ConsumeBatch(batch, flow.Paused > 0 ? s_pausedConsumeTimeout : s_idleConsumeTimeout);
@@ -57,6 +57,7 @@ internal sealed class ConsumeLoop<T>(
             // the group. The revocation that follows does not wait: a run still going now ignores cancellation.
             var all = partitions.All.ToList();
             commits.LetGo(consumer, all, rotation.Clear(all), waitForRuns: static () => { });
+            membership.Leave(consumer);
             KafkaLog.InputStopped(logger, input, KafkaFormat.Offsets(committer.Last));
             consumer.Close();
         }

@@ -93,7 +93,7 @@ public sealed class KafkaInput<T> : InputSource<T>
     {
         ArgumentNullException.ThrowIfNull(services);
         var problems = new List<KeyValuePair<string, string>>();
-        _settings = KafkaInputSettings<T>.Resolve(Name, _options, SharedOptions(services), problems);
+        _settings = KafkaInputSettings<T>.Resolve(Name, Topics, _options, SharedOptions(services), problems);
         if (_settings is { } settings && GroupClaims.Claim(services, settings.BootstrapServers, settings.GroupId, this, Name) is { } other)
         {
             problems.Add(new("GroupId", $"Kafka input '{Name}' uses consumer group '{settings.GroupId}', which Kafka input '{other}' uses too: two inputs in one group rebalance each other at every start and stop and split each other's topics; give each input its own GroupId (for example '{settings.GroupId}-{Name}')"));
@@ -131,8 +131,21 @@ public sealed class KafkaInput<T> : InputSource<T>
             .SetPartitionsLostHandler((_, lost) => partitions.OnLost(lost))
             .Build();
 
+        Membership membership;
+        try
+        {
+            membership = AssignmentCheck.Run(context.TaskName, Name, Topics, settings, consumer) is { } mine
+                ? new SelfAssigned<T>(mine, partitions)
+                : new GroupMembership(Topics);
+        }
+        catch
+        {
+            consumer.Dispose();
+            throw;
+        }
+
         var loop = _loop = new ConsumeLoop<T>(
-            Name, Topics, consumer, settings, partitions, _rotation, commits, _flow, _committer, _stopRequested, context, logger);
+            Name, membership, consumer, settings, partitions, _rotation, commits, _flow, _committer, _stopRequested, context, logger);
         _thread = new Thread(() =>
         {
             try
