@@ -39,6 +39,22 @@ public sealed class KafkaInputOptions<T>
     /// </summary>
     public Action<IReadOnlyList<TopicPartition>>? PartitionsRevoked { get; set; }
 
+    /// <summary>
+    /// How the input gets its partitions (<see cref="PartitionAssignment"/>: a group protocol, static membership,
+    /// static or custom assignment). Default: <see cref="KafkaOptions.Assignment"/>; where both are unset, librdkafka's
+    /// <c>range,roundrobin</c>, or <see cref="PartitionAssignment.Range"/> when <see cref="Copartitioned"/> is set.
+    /// Wins over a <c>partition.assignment.strategy</c> in the consumer settings.
+    /// </summary>
+    public PartitionAssignment? Assignment { get; set; }
+
+    /// <summary>
+    /// Declares the input's topics copartitioned: partition <c>i</c> of every topic is always read by the same instance,
+    /// through rebalances. At start their partition counts are checked (a difference fails the start naming each topic
+    /// and its count). Needs <see cref="PartitionAssignment.Range"/> (the default then, also with static membership) or a
+    /// static or custom assignment that picks partition <c>i</c> of every topic. Default: <see langword="false"/>.
+    /// </summary>
+    public bool Copartitioned { get; set; }
+
     /// <summary>Extra librdkafka consumer settings for this input, applied after <see cref="KafkaOptions.ConsumerConfig"/>.</summary>
     public IDictionary<string, string> ConsumerConfig { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
 }

@@ -48,6 +48,13 @@ public sealed class KafkaOptions
     public int MaxPendingPerPartition { get; set; } = 10_000;
 
     /// <summary>
+    /// How inputs that set none of their own get their partitions (a group protocol or static membership; a static or
+    /// custom assignment names partitions, so it belongs on the input). Default: <see langword="null"/>, librdkafka's
+    /// <c>range,roundrobin</c> (see docs/topologies.md for the measured trade-offs).
+    /// </summary>
+    public PartitionAssignment? Assignment { get; set; }
+
+    /// <summary>
     /// Extra librdkafka consumer settings, applied before the ones Meshinery needs (group, offsets are committed by
     /// Meshinery, so <c>enable.auto.commit</c> and <c>enable.auto.offset.store</c> are always off).
     /// </summary>

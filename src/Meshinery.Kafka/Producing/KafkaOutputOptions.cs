@@ -9,8 +9,27 @@ public sealed class KafkaOutputOptions<T>
     /// <summary>The brokers. Default: <see cref="KafkaOptions.BootstrapServers"/>.</summary>
     public string? BootstrapServers { get; set; }
 
-    /// <summary>Chooses each message's key (written as UTF-8). Default: no key.</summary>
+    /// <summary>
+    /// Chooses each message's key (written as UTF-8; <see langword="null"/> writes no key): set it to re-key a stream,
+    /// which repartitions it. Default: the key of the Kafka message the run read (none for items from other inputs),
+    /// so a step that maps only the value keeps the partitioning. <c>Key = _ => null</c> writes no key.
+    /// </summary>
     public Func<T, string?>? Key { get; set; }
+
+    /// <summary>
+    /// Chooses each message's partition from the item, the key written (its bytes, or <see langword="null"/>) and the
+    /// destination topic's partition count. A partition outside <c>0..count-1</c> sends the item to the task's error
+    /// path with the value in the reason. Default: none (librdkafka's partitioner hashes the key; no key spreads
+    /// messages).
+    /// </summary>
+    public Func<T, byte[]?, int, int>? Partition { get; set; }
+
+    /// <summary>
+    /// Chooses each message's topic (a branch to topics without one output per topic). A <see langword="null"/>,
+    /// empty or invalid name (Kafka allows up to 249 of <c>a-z A-Z 0-9 . _ -</c>) sends the item to the task's error
+    /// path with the value in the reason. Default: the topic the output was created with.
+    /// </summary>
+    public Func<T, string?>? Topic { get; set; }
 
     /// <summary>Chooses each message's headers. Default: none (besides the trace context).</summary>
     public Func<T, Headers?>? Headers { get; set; }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using Confluent.Kafka;
+using Meshinery.Kafka.Native;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -16,6 +17,8 @@ public abstract class KafkaProducerSink<T> : OutputSink<T>
 {
     private readonly string? _bootstrapServers;
     private readonly IDictionary<string, string> _producerConfig;
+    private readonly Lock _adminLock = new();
+    private IAdminClient? _admin;
 
     private protected KafkaProducerSink(string topic, string? bootstrapServers, IDictionary<string, string> producerConfig)
         : base(topic)
@@ -47,6 +50,7 @@ public abstract class KafkaProducerSink<T> : OutputSink<T>
                 context.TaskName, "BootstrapServers", $"Kafka output '{Name}' has no bootstrap servers; call UseKafka(kafka => kafka.BootstrapServers = ...) or set them on the output");
         }
 
+        NativeClient.EnsureLoaded();
         var events = new ClientEvents(Logger, context, bootstrapServers);
         Producer = new ProducerBuilder<byte[]?, byte[]?>(shared.CreateProducerConfig(bootstrapServers, _producerConfig))
             .SetErrorHandler((producer, error) => events.OnError(producer.Name, error))
@@ -65,6 +69,7 @@ public abstract class KafkaProducerSink<T> : OutputSink<T>
 
         // Flush blocks; keep it off the caller's thread so a host stopping several services is not held up.
         await Task.Run(() => Producer.Flush(cancellationToken), cancellationToken).ConfigureAwait(false);
+        _admin?.Dispose();
         Producer.Dispose();
     }
 
@@ -84,11 +89,27 @@ public abstract class KafkaProducerSink<T> : OutputSink<T>
         _ => false,
     };
 
+    /// <summary>Produces one message to the output's topic and waits for the broker's acknowledgement.</summary>
+    private protected ValueTask ProduceAsync(Message<byte[]?, byte[]?> message, CancellationToken cancellationToken) =>
+        ProduceAsync(new TopicPartition(Topic, Partition.Any), message, cancellationToken);
+
     /// <summary>Produces one message and waits for the broker's acknowledgement.</summary>
-    private protected async ValueTask ProduceAsync(Message<byte[]?, byte[]?> message, CancellationToken cancellationToken)
+    private protected async ValueTask ProduceAsync(TopicPartition destination, Message<byte[]?, byte[]?> message, CancellationToken cancellationToken)
     {
         AddTraceContext(message);
-        await Producer.ProduceAsync(Topic, message, cancellationToken).ConfigureAwait(false);
+        await Producer.ProduceAsync(destination, message, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>An admin client on the producer's connection (for metadata), made on first use.</summary>
+    private protected IAdminClient Admin
+    {
+        get
+        {
+            lock (_adminLock)
+            {
+                return _admin ??= new DependentAdminClientBuilder(Producer.Handle).Build();
+            }
+        }
     }
 
     /// <summary>Adds the W3C trace context of the current activity (the run's), so consumers can continue the trace.</summary>

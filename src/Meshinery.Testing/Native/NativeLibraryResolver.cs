@@ -1,5 +1,6 @@
 using System.Reflection;
 using System.Runtime.InteropServices;
+using Meshinery.Kafka.Native;
 
 namespace Meshinery.Testing.Native;
 
@@ -48,33 +49,18 @@ internal static class NativeLibraryResolver
 
     private static IntPtr Load(Assembly assembly)
     {
-        // Let Confluent.Kafka pick and load its library first: opening that file again returns the instance that is
-        // already loaded, so following its probing order below ends at the very same library.
-        Exception? confluentFailure = null;
-        try
+        // The clients' own choice (shared with Meshinery.Kafka): opening that file again returns the loaded instance.
+        NativeClient.EnsureLoaded();
+        if (NativeClient.LoadedFile is { } file && NativeLibrary.TryLoad(file, out var handle))
         {
-            _ = Confluent.Kafka.Library.Version;
-        }
-        catch (Exception ex) when (ex is DllNotFoundException or InvalidOperationException or FileLoadException
-                                       or TypeInitializationException or EntryPointNotFoundException)
-        {
-            confluentFailure = ex;
+            return handle;
         }
 
-        var tried = new List<string>();
-        foreach (var path in CandidatePaths())
+        // Where the platform cannot tell the file: default probing, then the Linux soname of a system installation.
+        string[] names = OperatingSystem.IsLinux() ? [NativeMethods.LibraryName, "librdkafka.so.1"] : [NativeMethods.LibraryName];
+        foreach (var name in names)
         {
-            tried.Add(path);
-            if (File.Exists(path) && NativeLibrary.TryLoad(path, out var handle))
-            {
-                return handle;
-            }
-        }
-
-        foreach (var name in CandidateNames())
-        {
-            tried.Add(name);
-            if (NativeLibrary.TryLoad(name, assembly, searchPath: null, out var handle))
+            if (NativeLibrary.TryLoad(name, assembly, searchPath: null, out handle))
             {
                 return handle;
             }
@@ -82,54 +68,6 @@ internal static class NativeLibraryResolver
 
         throw new DllNotFoundException(
             "Meshinery.Testing could not load librdkafka (the native library of Confluent.Kafka, shipped in the " +
-            $"librdkafka.redist package). Tried: {string.Join(", ", tried)}.",
-            confluentFailure);
-    }
-
-    private static IEnumerable<string> CandidatePaths()
-    {
-        var baseDirectory = AppContext.BaseDirectory;
-        var rid = RuntimeIdentifier();
-        var directories = rid is null
-            ? [baseDirectory]
-            // A RID-specific publish copies the native files next to the application instead.
-            : new[] { Path.Combine(baseDirectory, "runtimes", rid, "native"), baseDirectory };
-
-        foreach (var directory in directories)
-        {
-            foreach (var file in FileNames())
-            {
-                yield return Path.Combine(directory, file);
-            }
-        }
-    }
-
-    // Confluent.Kafka's order: the regular build first, then the variants that link fewer system libraries.
-    private static string[] FileNames() =>
-        OperatingSystem.IsWindows() ? ["librdkafka.dll"]
-        : OperatingSystem.IsMacOS() ? ["librdkafka.dylib"]
-        : ["librdkafka.so", "centos8-librdkafka.so", "alpine-librdkafka.so"];
-
-    // Default probing (deps.json native assets, application folder, system paths), then the Linux soname of a
-    // system-wide installation without the -dev package.
-    private static string[] CandidateNames() =>
-        OperatingSystem.IsLinux() ? [NativeMethods.LibraryName, "librdkafka.so.1"] : [NativeMethods.LibraryName];
-
-    private static string? RuntimeIdentifier()
-    {
-        var architecture = RuntimeInformation.ProcessArchitecture switch
-        {
-            Architecture.X64 => "x64",
-            Architecture.X86 => "x86",
-            Architecture.Arm64 => "arm64",
-            Architecture.Arm => "arm",
-            Architecture.S390x => "s390x",
-            _ => null,
-        };
-        var os = OperatingSystem.IsWindows() ? "win"
-            : OperatingSystem.IsMacOS() ? "osx"
-            : OperatingSystem.IsLinux() ? "linux"
-            : null;
-        return architecture is null || os is null ? null : $"{os}-{architecture}";
+            $"librdkafka.redist package). Tried: {NativeClient.LoadedFile ?? "(no file known)"}, {string.Join(", ", names)}.");
     }
 }

@@ -212,6 +212,7 @@ public sealed class MeshineryEngine : IAsyncDisposable
                 shared.First().Name, "ReadFrom", $"input '{shared.Key.Name}' is also read by task(s) {string.Join(", ", shared.Skip(1).Select(x => $"'{x.Name}'"))}; an input source belongs to one task"));
         }
 
+        problems.AddRange(definitions.SelectMany(d => d.Inputs.SelectMany(i => i.Source.Validate(services).Select(p => new ConfigurationProblem(d.Name, p.Key, p.Value)))));
         return problems.Count > 0 ? throw new MeshineryConfigurationException(problems) : definitions;
     }
 

@@ -20,6 +20,14 @@ public abstract class InputSource
     /// </summary>
     public virtual bool IsDrained => false;
 
+    /// <summary>
+    /// Resolves and checks the source's settings when the engine is built, so that its problems fail the build with
+    /// every other one in a single <see cref="MeshineryConfigurationException"/>. Default: nothing to check.
+    /// </summary>
+    /// <param name="services">The application's services.</param>
+    /// <returns>Each problem as the setting's name and what is wrong with it; the engine adds the task's name.</returns>
+    public virtual IEnumerable<KeyValuePair<string, string>> Validate(IServiceProvider services) => [];
+
     /// <summary>Starts the source. The engine calls it once, before the first <c>Poll</c>.</summary>
     /// <param name="context">The engine's context: services, logging, clock and the wake-up call.</param>
     /// <param name="cancellationToken">Cancelled when the start is aborted.</param>

@@ -70,4 +70,26 @@ public class KafkaConfigurationTests(KafkaFixture kafka)
 
         (await start.Should().ThrowAsync<Exception>()).Which.Message.Should().Contain("no.such.setting");
     }
+
+    [Fact]
+    public async Task BuildEngine_SeveralBadKafkaInputs_OneErrorListsEveryTaskAndSetting()
+    {
+        var services = new ServiceCollection();
+        services.AddMeshinery(mesh => mesh
+            .UseKafka(options => options.BootstrapServers = kafka.BootstrapServers)
+            .AddTask<Order>("no-group", task => task.ReadFrom(new KafkaInput<Order>("a")))
+            .AddTask<Order>("bad-limit", task => task.ReadFrom(new KafkaInput<Order>("b", o =>
+            {
+                o.GroupId = "g";
+                o.MaxPendingPerPartition = 0;
+            }))));
+        await using var provider = services.BuildServiceProvider();
+
+        // Checked when the engine is built, before anything starts, together with the core's own checks.
+        var build = () => provider.GetRequiredService<MeshineryEngine>();
+
+        var error = build.Should().Throw<MeshineryConfigurationException>().Which;
+        error.Message.Should().Contain("task 'no-group', setting GroupId: Kafka input 'a' has no consumer group")
+            .And.Contain("task 'bad-limit', setting MaxPendingPerPartition: Kafka input 'b': must be at least 1 (was 0)");
+    }
 }

@@ -126,8 +126,7 @@ public class KafkaInputRebalanceTests(KafkaFixture kafka)
     [Fact]
     public void Acknowledge_AfterPartitionWasRevoked_IsIgnored()
     {
-        var input = new KafkaInput<Order>("topic");
-        var state = new PartitionState<Order>(new TopicPartition("topic", 0), input);
+        var state = new PartitionState<Order>(new TopicPartition("topic", 0), new AcknowledgementSignal());
         state.Tracker.Track(0);
         state.Tracker.Track(1);
 
@@ -141,8 +140,7 @@ public class KafkaInputRebalanceTests(KafkaFixture kafka)
     [Fact]
     public void Acknowledge_AbandonedRun_LeavesOffsetUncommitted()
     {
-        var input = new KafkaInput<Order>("topic");
-        var state = new PartitionState<Order>(new TopicPartition("topic", 0), input);
+        var state = new PartitionState<Order>(new TopicPartition("topic", 0), new AcknowledgementSignal());
         state.Tracker.Track(0);
 
         state.Acknowledge(new SourcePosition("topic", 0, 0), RunOutcome.Abandoned);

@@ -1,0 +1,89 @@
+using System.Globalization;
+using Confluent.Kafka;
+
+namespace Meshinery.Kafka;
+
+/// <summary>
+/// A <see cref="KafkaInput{T}"/>'s settings with the shared <see cref="KafkaOptions"/> applied, resolved and checked
+/// once, when the engine is built.
+/// </summary>
+internal sealed record KafkaInputSettings<T>(
+    string BootstrapServers,
+    string GroupId,
+    KafkaDelivery Delivery,
+    int MaxPendingPerPartition,
+    TimeSpan CommitInterval,
+    TimeSpan RevocationTimeout,
+    IDeserializer<T> Deserializer,
+    ConsumerConfig ConsumerConfig,
+    PartitionAssignment? Assignment,
+    bool Copartitioned)
+{
+    /// <summary>Resolves the settings; every problem is added to <paramref name="problems"/> (setting, what is wrong).</summary>
+    public static KafkaInputSettings<T>? Resolve(
+        string input, IReadOnlyList<string> topics, KafkaInputOptions<T> options, KafkaOptions shared, List<KeyValuePair<string, string>> problems)
+    {
+        var count = problems.Count;
+        var bootstrapServers = options.BootstrapServers ?? shared.BootstrapServers;
+        if (string.IsNullOrWhiteSpace(bootstrapServers))
+        {
+            problems.Add(new("BootstrapServers", $"Kafka input '{input}' has no bootstrap servers; call UseKafka(kafka => kafka.BootstrapServers = ...) or set them on the input"));
+        }
+
+        var groupId = options.GroupId ?? shared.GroupId;
+        if (string.IsNullOrWhiteSpace(groupId))
+        {
+            problems.Add(new("GroupId", $"Kafka input '{input}' has no consumer group; set KafkaOptions.GroupId or the input's GroupId"));
+        }
+
+        var delivery = options.Delivery ?? shared.Delivery;
+        if (!Enum.IsDefined(delivery))
+        {
+            problems.Add(new("Delivery", string.Create(CultureInfo.InvariantCulture, $"Kafka input '{input}': {(int)delivery} is not a KafkaDelivery value")));
+        }
+
+        var maxPending = options.MaxPendingPerPartition ?? shared.MaxPendingPerPartition;
+        if (maxPending < 1)
+        {
+            problems.Add(new("MaxPendingPerPartition", string.Create(CultureInfo.InvariantCulture, $"Kafka input '{input}': must be at least 1 (was {maxPending})")));
+        }
+
+        var assignment = options.Assignment ?? shared.Assignment ?? (options.Copartitioned ? PartitionAssignment.Range : null);
+        if (options.Copartitioned && assignment is { KeepsPartitionNumbersTogether: false })
+        {
+            problems.Add(new("Copartitioned", $"Kafka input '{input}' declares its topics copartitioned, but its assignment '{assignment}' can give partition i of two topics to different instances; use PartitionAssignment.Range (also with StaticMembership) or a static or custom assignment"));
+        }
+
+        if (assignment is ManualAssignment { Named: var named } && named.FirstOrDefault(p => !topics.Contains(p.Topic)) is { } foreign)
+        {
+            problems.Add(new("Assignment", $"Kafka input '{input}' is statically assigned {KafkaFormat.Partition(foreign)}, but reads only {string.Join(", ", topics)}"));
+        }
+
+        if (assignment is GroupAssignment { InstanceId: { } instanceId } && string.IsNullOrWhiteSpace(instanceId))
+        {
+            problems.Add(new("Assignment", $"Kafka input '{input}': StaticMembership needs a non-empty instance id"));
+        }
+
+        return problems.Count > count
+            ? null
+            : new KafkaInputSettings<T>(
+                bootstrapServers,
+                groupId!,
+                delivery,
+                maxPending,
+                shared.CommitInterval,
+                shared.RevocationTimeout,
+                options.Deserializer ?? DefaultSerializers.Deserializer<T>(),
+                BuildConsumerConfig(input, bootstrapServers, groupId!, options, shared, assignment),
+                assignment,
+                options.Copartitioned);
+    }
+
+    private static ConsumerConfig BuildConsumerConfig(
+        string input, string bootstrapServers, string groupId, KafkaInputOptions<T> options, KafkaOptions shared, PartitionAssignment? assignment)
+    {
+        var config = shared.CreateConsumerConfig(bootstrapServers, groupId, options.ConsumerConfig);
+        (assignment as GroupAssignment)?.Configure(config, input);
+        return config;
+    }
+}

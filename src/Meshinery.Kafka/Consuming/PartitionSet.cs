@@ -1,0 +1,103 @@
+using Confluent.Kafka;
+using Microsoft.Extensions.Logging;
+
+namespace Meshinery.Kafka;
+
+/// <summary>
+/// The partitions assigned to an input now, one <see cref="PartitionState{T}"/> per assignment, and what happens when
+/// the group assigns, revokes or loses partitions. Librdkafka calls the handlers on the consume thread, inside
+/// <c>Consume</c>, which is the only thread that touches the set.
+/// </summary>
+internal sealed class PartitionSet<T>(
+    string input,
+    string groupId,
+    KafkaInputOptions<T> callbacks,
+    CommitPolicy<T> commits,
+    FlowControl<T> flow,
+    HandOutRotation<T> rotation,
+    AcknowledgementSignal acknowledged,
+    TimeSpan revocationTimeout,
+    TimeProvider time,
+    Func<bool> stopping,
+    ILogger logger)
+{
+    private readonly Dictionary<TopicPartition, PartitionState<T>> _partitions = [];
+    private int _count;
+
+    /// <summary>Partitions assigned now (readable from any thread).</summary>
+    public int Count => Volatile.Read(ref _count);
+
+    public IEnumerable<PartitionState<T>> All => _partitions.Values;
+
+    /// <summary>The current assignment of <paramref name="partition"/>, if it is assigned.</summary>
+    public bool TryGet(TopicPartition partition, out PartitionState<T> state) => _partitions.TryGetValue(partition, out state!);
+
+    public void OnAssigned(List<TopicPartition> partitions)
+    {
+        foreach (var topicPartition in partitions)
+        {
+            _partitions[topicPartition] = new PartitionState<T>(topicPartition, acknowledged);
+        }
+
+        Volatile.Write(ref _count, _partitions.Count);
+        KafkaLog.PartitionsAssigned(logger, input, groupId, partitions.Count, KafkaFormat.Partitions(partitions));
+        callbacks.PartitionsAssigned?.Invoke(partitions);
+    }
+
+    /// <summary>
+    /// Lets partitions go in an orderly way: nothing more of them is handed out, the commit policy makes their last
+    /// commit (at least once after their handed-out runs ended, up to the revocation timeout), then they are forgotten.
+    /// </summary>
+    public void OnRevoked(IConsumer<byte[], byte[]> consumer, List<TopicPartitionOffset> partitions)
+    {
+        var revoked = Find(partitions);
+        var untaken = rotation.Clear(revoked);
+        commits.LetGo(consumer, revoked, untaken, () => WaitForHandedOut(revoked));
+        var abandoned = Release(revoked);
+        KafkaLog.PartitionsRevoked(logger, input, revoked.Count, abandoned, KafkaFormat.Partitions(revoked.Select(p => p.TopicPartition)));
+        callbacks.PartitionsRevoked?.Invoke([.. partitions.Select(p => p.TopicPartition)]);
+    }
+
+    /// <summary>Partitions already owned by another member: nothing may be committed for them.</summary>
+    public void OnLost(List<TopicPartitionOffset> partitions)
+    {
+        var lost = Find(partitions);
+        rotation.Clear(lost);
+        Release(lost);
+        KafkaLog.PartitionsLost(logger, input, lost.Count, KafkaFormat.Partitions(lost.Select(p => p.TopicPartition)));
+        callbacks.PartitionsRevoked?.Invoke([.. partitions.Select(p => p.TopicPartition)]);
+    }
+
+    private List<PartitionState<T>> Find(List<TopicPartitionOffset> partitions) =>
+        [.. partitions.Select(p => _partitions.GetValueOrDefault(p.TopicPartition)).OfType<PartitionState<T>>()];
+
+    private void WaitForHandedOut(List<PartitionState<T>> states)
+    {
+        if (stopping())
+        {
+            return; // the engine drained (or abandoned) its runs before stopping its inputs: a run still going ignores cancellation
+        }
+
+        var inFlight = acknowledged.WaitUntilNone(() => states.Sum(s => s.HandedOut), revocationTimeout, time);
+        if (inFlight > 0)
+        {
+            KafkaLog.RevocationTimedOut(logger, input, revocationTimeout, inFlight);
+        }
+    }
+
+    /// <summary>Forgets partitions; acknowledgements of their runs are ignored from now on. Returns the runs still in flight.</summary>
+    private int Release(List<PartitionState<T>> states)
+    {
+        var inFlight = 0;
+        foreach (var state in states)
+        {
+            state.Revoke();
+            inFlight += state.HandedOut;
+            flow.Forget(state);
+            _partitions.Remove(state.TopicPartition);
+        }
+
+        Volatile.Write(ref _count, _partitions.Count);
+        return inFlight;
+    }
+}
