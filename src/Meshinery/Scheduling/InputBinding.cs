@@ -11,7 +11,7 @@ internal abstract class InputBinding
     public int ConsecutiveFailures { get; set; }
 
     /// <summary>Polls up to <paramref name="max"/> items and starts a run for each; returns how many.</summary>
-    public abstract int Poll(int max, TaskRuntime task, Scheduler scheduler);
+    public abstract int Poll(int max, TaskRuntime task, RunStarter starter);
 }
 
 internal sealed class InputBinding<T>(InputSource<T> source) : InputBinding
@@ -21,7 +21,7 @@ internal sealed class InputBinding<T>(InputSource<T> source) : InputBinding
 
     public override InputSource Source => source;
 
-    public override int Poll(int max, TaskRuntime task, Scheduler scheduler)
+    public override int Poll(int max, TaskRuntime task, RunStarter starter)
     {
         max = Math.Min(max, MaxBatch);
         if (_buffer.Length < max)
@@ -38,8 +38,7 @@ internal sealed class InputBinding<T>(InputSource<T> source) : InputBinding
 
         for (var i = 0; i < count; i++)
         {
-            ref readonly var item = ref batch[i];
-            scheduler.StartRun(task, item.Value, item.Position, item.Acknowledger, item.Raw, item.ReadError, item.ParentActivityContext);
+            starter.StartRun(task, in batch[i]);
         }
 
         batch[..count].Clear(); // drop references to items now owned by their runs

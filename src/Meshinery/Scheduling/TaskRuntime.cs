@@ -13,11 +13,12 @@ internal sealed class TaskRuntime
     public long Abandoned;
     public long Retried;
 
-    public TaskRuntime(TaskDefinition definition, WorkerPool workers)
+    public TaskRuntime(TaskDefinition definition, WorkerPool workers, FailurePolicy failures)
     {
         Definition = definition;
         Workers = workers;
-        ReadStep = new ReadFailureStep(definition.InputType);
+        ReadStep = new StartFailureStep(ProcessingFailure.ReadStepName, definition.InputType, hasItem: false);
+        ErrorHandlerStep = definition.ErrorHandler is { } handler ? new ErrorHandlerStep(handler, failures) : null;
         DeadLetterStep = definition.DeadLetterSink is { } sink ? new DeadLetterStep(sink) : null;
         RefillThreshold = Math.Max(1, definition.MaxInFlight / 16);
         MetricTag = new KeyValuePair<string, object?>(MeshineryDiagnostics.TaskTag, definition.Name);
@@ -36,7 +37,10 @@ internal sealed class TaskRuntime
 
     public WorkerPool Workers { get; }
 
+    /// <summary>The pseudo-step an unreadable item fails in.</summary>
     public Step ReadStep { get; }
+
+    public ErrorHandlerStep? ErrorHandlerStep { get; }
 
     public DeadLetterStep? DeadLetterStep { get; }
 
