@@ -48,6 +48,15 @@ internal sealed class RunLoop : DedicatedLoop
             while (_ready.TryDequeue(out var run))
             {
                 run.TakeOver();
+                if (!run.IsAdmitted)
+                {
+                    run.IsAdmitted = true;
+                    if (!run.Task.Ordering.TryAdmit(run))
+                    {
+                        continue; // the ordering policy holds it until the run before it (same key) has ended
+                    }
+                }
+
                 Dispatch(run);
             }
 
@@ -101,10 +110,12 @@ internal sealed class RunLoop : DedicatedLoop
 
     private void Delay(TaskRun run, TimeSpan delay)
     {
+        // The due time is read before the retry is counted: whoever sees the count (a test driving a fake clock) knows
+        // the run is due relative to the clock as it was then.
         run.PrepareRetry();
+        _delayed.Enqueue(run, Environment.TimestampAfter(delay));
         Interlocked.Increment(ref run.Task.Retried);
         Environment.Diagnostics.RunsRetried.Add(1, run.Task.MetricTag);
-        _delayed.Enqueue(run, Environment.TimestampAfter(delay));
     }
 
     private void ReleaseDueRuns()
@@ -137,7 +148,14 @@ internal sealed class RunLoop : DedicatedLoop
     {
         if (run.TryMarkFinished())
         {
+            var next = run.Task.Ordering.Release(run);
             _finisher.Finish(run);
+            if (next is not null)
+            {
+                // Through the queue rather than a nested dispatch: at shutdown a long line of one key ends run by run.
+                next.HandOff();
+                _ready.Enqueue(next);
+            }
         }
     }
 }

@@ -17,12 +17,16 @@ internal sealed class RunStarter(EngineEnvironment environment, RunPool runs, In
         TaskCompletionSource<RunResult>? injectCompletion = null)
     {
         var context = new TaskRunContext(
-            task.Definition.Data, Interlocked.Increment(ref _nextRunId), item.Position, item.Raw, environment.RunsCancellation);
+            task.Definition.Data, Interlocked.Increment(ref _nextRunId), item.Position, item.Raw, environment.RunsCancellation, item.Key);
         var run = runs.Rent();
         run.Initialize(task, context, item.Value, item.Acknowledger, injectCompletion);
         if (item.ReadError is { } readError)
         {
             run.Fault(readError, task.ReadStep);
+        }
+        else if (injectCompletion is null)
+        {
+            task.Ordering.AssignKey(run); // injected runs are not ordered
         }
 
         limits.Take(task);

@@ -101,6 +101,12 @@ internal sealed class TaskRun : IWorkItem
 
     public bool IsAtEnd => StepIndex >= Pipeline.Steps.Length;
 
+    /// <summary>The key the task's <see cref="OrderingPolicy"/> keeps the run in order by, or <see langword="null"/>.</summary>
+    public object? OrderKey { get; set; }
+
+    /// <summary>Whether the task's <see cref="OrderingPolicy"/> let the run start (run loop thread).</summary>
+    public bool IsAdmitted { get; set; }
+
     /// <summary>Whether a worker has executed the run before (resumed runs go ahead of fresh ones).</summary>
     public bool HasStarted { get; private set; }
 
@@ -125,6 +131,7 @@ internal sealed class TaskRun : IWorkItem
         InjectCompletion = injectCompletion;
         HasStarted = false;
         DeadLettered = false;
+        IsAdmitted = false;
         _finished = 0;
     }
 
@@ -139,6 +146,7 @@ internal sealed class TaskRun : IWorkItem
         FailedStep = null;
         Failure = null;
         _recoveryStep = null;
+        OrderKey = null;
         Acknowledger = null;
         ExecutionContext = null;
         Activity = null;

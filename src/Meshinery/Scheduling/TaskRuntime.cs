@@ -20,6 +20,7 @@ internal sealed class TaskRuntime
         ReadStep = new StartFailureStep(ProcessingFailure.ReadStepName, definition.InputType, hasItem: false);
         ErrorHandlerStep = definition.ErrorHandler is { } handler ? new ErrorHandlerStep(handler, failures) : null;
         DeadLetterStep = definition.DeadLetterSink is { } sink ? new DeadLetterStep(sink) : null;
+        Ordering = OrderingPolicy.For(definition, new StartFailureStep(TaskDefinition.OrderKeyStepName, definition.InputType, hasItem: true));
         RefillThreshold = Math.Max(1, definition.MaxInFlight / 16);
         MetricTag = new KeyValuePair<string, object?>(MeshineryDiagnostics.TaskTag, definition.Name);
         ActivityName = "run " + definition.Name;
@@ -41,6 +42,9 @@ internal sealed class TaskRuntime
     public Step ReadStep { get; }
 
     public ErrorHandlerStep? ErrorHandlerStep { get; }
+
+    /// <summary>When the task's runs may start (unordered, by key, by partition).</summary>
+    public OrderingPolicy Ordering { get; }
 
     public DeadLetterStep? DeadLetterStep { get; }
 

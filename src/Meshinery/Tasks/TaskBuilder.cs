@@ -53,6 +53,55 @@ public sealed class TaskBuilder<TInput, T>
         return this;
     }
 
+    /// <summary>
+    /// Sets which runs of the task may overlap. <see cref="TaskOrdering.Key"/> orders by the source's key (for Kafka, the
+    /// message key); use <see cref="OrderByKey{TKey}(Func{TInput, TKey})"/> for a key of your own. Default:
+    /// <see cref="TaskOrdering.Unordered"/>. Injected runs (<see cref="MeshineryEngine.InjectAsync{T}"/>) are never ordered.
+    /// </summary>
+    /// <param name="ordering">The ordering.</param>
+    /// <returns>This builder.</returns>
+    public TaskBuilder<TInput, T> WithOrdering(TaskOrdering ordering)
+    {
+        _task.SetOrdering(ordering, null, $"WithOrdering({ordering})");
+        return this;
+    }
+
+    /// <summary>
+    /// Orders the task's runs by the source's key (<see cref="SourceItem{T}.Key"/>; for Kafka, the message key, compared
+    /// by its bytes): runs with the same key start in the order they were read and never overlap, runs of different keys
+    /// run in parallel up to the in-flight limit. An item without a key takes the error path.
+    /// </summary>
+    /// <returns>This builder.</returns>
+    public TaskBuilder<TInput, T> OrderByKey()
+    {
+        _task.SetOrdering(TaskOrdering.Key, null, "OrderByKey()");
+        return this;
+    }
+
+    /// <summary>
+    /// Orders the task's runs by a key of the input item (for example <c>order =&gt; order.AccountId</c>), for any
+    /// source: runs with the same key start in the order they were read and never overlap. The selector runs once per
+    /// item, when its run starts; an item whose selector throws or returns <see langword="null"/> takes the error path
+    /// (step <c>order-key</c>) without holding up any key.
+    /// </summary>
+    /// <typeparam name="TKey">The key type; keys are compared with their own equality.</typeparam>
+    /// <param name="selector">Returns the item's key.</param>
+    /// <returns>This builder.</returns>
+    public TaskBuilder<TInput, T> OrderByKey<TKey>(Func<TInput, TKey> selector)
+    {
+        ArgumentNullException.ThrowIfNull(selector);
+        _task.SetOrdering(TaskOrdering.Key, run => selector(run.GetItem<TInput>()), "OrderByKey(selector)");
+        return this;
+    }
+
+    /// <summary>Runs one item at a time per partition of each input, in the order read (what Kafka Streams does).</summary>
+    /// <returns>This builder.</returns>
+    public TaskBuilder<TInput, T> OrderByPartition()
+    {
+        _task.SetOrdering(TaskOrdering.Partition, null, "OrderByPartition()");
+        return this;
+    }
+
     /// <summary>Adds a user entry to the task's <see cref="TaskData"/>.</summary>
     /// <param name="key">The key; keys starting with <c>meshinery.</c> are reserved.</param>
     /// <param name="value">The value.</param>

@@ -32,6 +32,20 @@ internal sealed partial class TaskSpec(string name, Type inputType)
 
     public int StepCount { get; set; }
 
+    public TaskOrdering Ordering { get; private set; }
+
+    public Func<TaskRun, object?>? OrderingKey { get; private set; }
+
+    private List<string> OrderingCalls { get; } = [];
+
+    /// <summary>Records an ordering call; more than one is reported at build.</summary>
+    public void SetOrdering(TaskOrdering ordering, Func<TaskRun, object?>? key, string call)
+    {
+        Ordering = ordering;
+        OrderingKey = key;
+        OrderingCalls.Add(call);
+    }
+
     /// <summary>Validates the task; returns its definition, or <see langword="null"/> after adding its problems to <paramref name="problems"/>.</summary>
     public TaskDefinition? Build(List<ConfigurationProblem> problems)
     {
@@ -65,6 +79,16 @@ internal sealed partial class TaskSpec(string name, Type inputType)
 
         ValidateRetry(Problem);
 
+        if (OrderingCalls.Count > 1)
+        {
+            Problem("Ordering", $"the ordering is set more than once ({string.Join(", then ", OrderingCalls)}); a task has one ordering");
+        }
+
+        if (!Enum.IsDefined(Ordering))
+        {
+            Problem("Ordering", $"'{Ordering}' is not a TaskOrdering value");
+        }
+
         foreach (var key in Data.Keys.Where(k => k.StartsWith("meshinery.", StringComparison.Ordinal)))
         {
             Problem("Data", $"the key '{key}' is reserved: keys starting with 'meshinery.' belong to the framework");
@@ -94,7 +118,8 @@ internal sealed partial class TaskSpec(string name, Type inputType)
         };
 
         return new TaskDefinition(
-            Name, InputType, [.. Inputs], root, MaxInFlight, WorkerThreads, new TaskData(data), Retry.Clone(), ErrorHandler, DeadLetterSink);
+            Name, InputType, [.. Inputs], root, MaxInFlight, WorkerThreads, new TaskData(data), Retry.Clone(), ErrorHandler, DeadLetterSink,
+            Ordering, OrderingKey);
     }
 
     private void ValidateRetry(Action<string, string> problem)
