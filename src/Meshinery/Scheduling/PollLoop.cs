@@ -95,15 +95,17 @@ internal sealed class PollLoop : DedicatedLoop
                 continue;
             }
 
-            var free = Math.Min(task.FreeSlots, _limits.FreeSlots);
+            var free = task.Budget.Limit(Math.Min(task.FreeSlots, _limits.FreeSlots));
             if (free <= 0)
             {
-                continue; // full: not polled until finishing runs free slots (back-pressure)
+                continue; // full, or over its rate: not polled until slots are freed or the budget refills (back-pressure)
             }
 
             try
             {
-                read |= input.Poll(free, task, _starter) > 0;
+                var count = input.Poll(free, task, _starter);
+                task.Budget.Consumed(count);
+                read |= count > 0;
                 input.ConsecutiveFailures = 0;
             }
             catch (Exception error)

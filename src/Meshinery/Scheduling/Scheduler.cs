@@ -26,9 +26,9 @@ internal sealed class Scheduler : IDisposable
         var failures = new FailurePolicy(Environment);
         SharedWorkers = new WorkerPool("worker", options.WorkerThreads);
         _pools.Add(SharedWorkers);
-        Tasks = [.. definitions.Select(d => CreateRuntime(d, failures))];
-
         var pollSignal = new LoopSignal();
+        Tasks = [.. definitions.Select(d => CreateRuntime(d, failures, pollSignal))];
+
         var ready = new RunQueue();
         _limits = new InFlightLimits(options.MaxInFlight, pollSignal);
         var runs = new RunPool(Environment, ready);
@@ -94,10 +94,15 @@ internal sealed class Scheduler : IDisposable
             pool.Dispose();
         }
 
+        foreach (var task in Tasks)
+        {
+            task.Budget.Dispose();
+        }
+
         _runsCancellation.Dispose();
     }
 
-    private TaskRuntime CreateRuntime(TaskDefinition definition, FailurePolicy failures)
+    private TaskRuntime CreateRuntime(TaskDefinition definition, FailurePolicy failures, LoopSignal pollSignal)
     {
         var workers = SharedWorkers;
         if (definition.WorkerThreads is { } threads)
@@ -106,6 +111,6 @@ internal sealed class Scheduler : IDisposable
             _pools.Add(workers);
         }
 
-        return new TaskRuntime(definition, workers, failures);
+        return new TaskRuntime(definition, workers, failures, PollBudget.For(definition, Environment.TimeProvider, pollSignal));
     }
 }

@@ -13,8 +13,9 @@ internal sealed class TaskRuntime
     public long Abandoned;
     public long Retried;
 
-    public TaskRuntime(TaskDefinition definition, WorkerPool workers, FailurePolicy failures)
+    public TaskRuntime(TaskDefinition definition, WorkerPool workers, FailurePolicy failures, PollBudget budget)
     {
+        Budget = budget;
         Definition = definition;
         Workers = workers;
         ReadStep = new StartFailureStep(ProcessingFailure.ReadStepName, definition.InputType, hasItem: false);
@@ -42,6 +43,9 @@ internal sealed class TaskRuntime
     public Step ReadStep { get; }
 
     public ErrorHandlerStep? ErrorHandlerStep { get; }
+
+    /// <summary>How many items the poll loop may read for the task beyond its free slots (its rate limit).</summary>
+    public PollBudget Budget { get; }
 
     /// <summary>When the task's runs may start (unordered, by key, by partition).</summary>
     public OrderingPolicy Ordering { get; }

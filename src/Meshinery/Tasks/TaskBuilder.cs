@@ -54,6 +54,22 @@ public sealed class TaskBuilder<TInput, T>
     }
 
     /// <summary>
+    /// Limits how fast the task reads: at most <paramref name="permits"/> items per <paramref name="per"/>, with bursts of
+    /// up to <paramref name="permits"/> (a token bucket of <c>System.Threading.RateLimiting</c>, refilled every
+    /// <paramref name="per"/> on the engine's clock). The limit is back-pressure: items beyond it are not read, so they
+    /// wait in their source (a Kafka input pauses its partitions once its buffer is full, as for a full task); nothing is dropped. Injected runs are not
+    /// limited. Default: no limit.
+    /// </summary>
+    /// <param name="permits">Items per period; must be greater than 0.</param>
+    /// <param name="per">The period; must be greater than 0. Use a shorter period (10 per 100 ms rather than 100 per second) for smaller bursts.</param>
+    /// <returns>This builder.</returns>
+    public TaskBuilder<TInput, T> WithRateLimit(int permits, TimeSpan per)
+    {
+        _task.RateLimit = new RateLimit(permits, per);
+        return this;
+    }
+
+    /// <summary>
     /// Sets which runs of the task may overlap. <see cref="TaskOrdering.Key"/> orders by the source's key (for Kafka, the
     /// message key); use <see cref="OrderByKey{TKey}(Func{TInput, TKey})"/> for a key of your own. Default:
     /// <see cref="TaskOrdering.Unordered"/>. Injected runs (<see cref="MeshineryEngine.InjectAsync{T}"/>) are never ordered.

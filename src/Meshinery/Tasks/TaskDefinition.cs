@@ -13,7 +13,8 @@ internal sealed record TaskDefinition(
     Func<ProcessingFailure, ErrorDecision>? ErrorHandler,
     OutputSink<ProcessingFailure>? DeadLetterSink,
     TaskOrdering Ordering = TaskOrdering.Unordered,
-    Func<TaskRun, object?>? OrderingKey = null)
+    Func<TaskRun, object?>? OrderingKey = null,
+    RateLimit? RateLimit = null)
 {
     /// <summary>The name of the pseudo-step a run fails in when its ordering key cannot be told.</summary>
     public const string OrderKeyStepName = "order-key";

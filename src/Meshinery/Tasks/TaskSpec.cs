@@ -32,6 +32,8 @@ internal sealed partial class TaskSpec(string name, Type inputType)
 
     public int StepCount { get; set; }
 
+    public RateLimit? RateLimit { get; set; }
+
     public TaskOrdering Ordering { get; private set; }
 
     public Func<TaskRun, object?>? OrderingKey { get; private set; }
@@ -79,6 +81,16 @@ internal sealed partial class TaskSpec(string name, Type inputType)
 
         ValidateRetry(Problem);
 
+        if (RateLimit is { Permits: <= 0 } badPermits)
+        {
+            Problem("RateLimit", $"the permits per period must be greater than 0 (was {badPermits.Permits})");
+        }
+
+        if (RateLimit is { } limit && limit.Per <= TimeSpan.Zero)
+        {
+            Problem("RateLimit", $"the period must be greater than 0 (was {limit.Per})");
+        }
+
         if (OrderingCalls.Count > 1)
         {
             Problem("Ordering", $"the ordering is set more than once ({string.Join(", then ", OrderingCalls)}); a task has one ordering");
@@ -119,7 +131,7 @@ internal sealed partial class TaskSpec(string name, Type inputType)
 
         return new TaskDefinition(
             Name, InputType, [.. Inputs], root, MaxInFlight, WorkerThreads, new TaskData(data), Retry.Clone(), ErrorHandler, DeadLetterSink,
-            Ordering, OrderingKey);
+            Ordering, OrderingKey, RateLimit);
     }
 
     private void ValidateRetry(Action<string, string> problem)
