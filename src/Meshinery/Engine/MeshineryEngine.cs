@@ -132,7 +132,7 @@ public sealed class MeshineryEngine : IAsyncDisposable
         }
 
         var completion = new TaskCompletionSource<RunResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _scheduler.Starter.StartRun(task, new SourceItem<T>(item, SourcePosition.Injected), completion);
+        _scheduler.Starter.StartRun(task, new SourceItem<T>(item, SourcePosition.Injected), injectCompletion: completion);
         return await completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 

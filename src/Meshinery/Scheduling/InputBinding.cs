@@ -5,6 +5,9 @@ internal abstract class InputBinding
 {
     public abstract InputSource Source { get; }
 
+    /// <summary>Whether the input is a priority lane: its items' runs are high priority.</summary>
+    public bool IsHighPriority { get; init; }
+
     /// <summary>When a failing source may be polled again (a <see cref="TimeProvider"/> timestamp), or 0.</summary>
     public long RetryAfter { get; set; }
 
@@ -38,7 +41,7 @@ internal sealed class InputBinding<T>(InputSource<T> source) : InputBinding
 
         for (var i = 0; i < count; i++)
         {
-            starter.StartRun(task, in batch[i]);
+            starter.StartRun(task, in batch[i], IsHighPriority);
         }
 
         batch[..count].Clear(); // drop references to items now owned by their runs

@@ -87,7 +87,7 @@ internal sealed class RunLoop : DedicatedLoop
                 else
                 {
                     run.HandOff();
-                    run.Task.Workers.Enqueue(run, resumed: run.HasStarted || run.Phase == RunPhase.Recovery);
+                    run.Task.Dispatch(run, resumed: run.HasStarted || run.Phase == RunPhase.Recovery);
                 }
 
                 break;

@@ -14,6 +14,7 @@ internal sealed class RunStarter(EngineEnvironment environment, RunPool runs, In
     public void StartRun<T>(
         TaskRuntime task,
         in SourceItem<T> item,
+        bool fromPriorityInput = false,
         TaskCompletionSource<RunResult>? injectCompletion = null)
     {
         var context = new TaskRunContext(
@@ -24,9 +25,13 @@ internal sealed class RunStarter(EngineEnvironment environment, RunPool runs, In
         {
             run.Fault(readError, task.ReadStep);
         }
-        else if (injectCompletion is null)
+        else
         {
-            task.Ordering.AssignKey(run); // injected runs are not ordered
+            task.Priority.Assign(run, fromPriorityInput);
+            if (injectCompletion is null && run.Phase != RunPhase.Faulted)
+            {
+                task.Ordering.AssignKey(run); // injected runs are not ordered
+            }
         }
 
         limits.Take(task);

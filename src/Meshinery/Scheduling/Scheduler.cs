@@ -105,12 +105,19 @@ internal sealed class Scheduler : IDisposable
     private TaskRuntime CreateRuntime(TaskDefinition definition, FailurePolicy failures, LoopSignal pollSignal)
     {
         var workers = SharedWorkers;
+        WorkerPool? reserved = null;
         if (definition.WorkerThreads is { } threads)
         {
-            workers = new WorkerPool(definition.Name, threads);
+            // Reserved workers (carpool) are taken out of the task's own threads: validated to leave at least one.
+            workers = new WorkerPool(definition.Name, threads - definition.ReservedWorkers);
             _pools.Add(workers);
+            if (definition.ReservedWorkers > 0)
+            {
+                reserved = new WorkerPool(definition.Name + "-reserved", definition.ReservedWorkers);
+                _pools.Add(reserved);
+            }
         }
 
-        return new TaskRuntime(definition, workers, failures, PollBudget.For(definition, Environment.TimeProvider, pollSignal));
+        return new TaskRuntime(definition, workers, reserved, failures, PollBudget.For(definition, Environment.TimeProvider, pollSignal));
     }
 }

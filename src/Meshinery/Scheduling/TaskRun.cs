@@ -104,6 +104,9 @@ internal sealed class TaskRun : IWorkItem
     /// <summary>The key the task's <see cref="OrderingPolicy"/> keeps the run in order by, or <see langword="null"/>.</summary>
     public object? OrderKey { get; set; }
 
+    /// <summary>Whether the run's steps go ahead of normal ones (see <see cref="PriorityPolicy"/>).</summary>
+    public bool IsHighPriority { get; set; }
+
     /// <summary>Whether the task's <see cref="OrderingPolicy"/> let the run start (run loop thread).</summary>
     public bool IsAdmitted { get; set; }
 
@@ -132,6 +135,7 @@ internal sealed class TaskRun : IWorkItem
         HasStarted = false;
         DeadLettered = false;
         IsAdmitted = false;
+        IsHighPriority = false;
         _finished = 0;
     }
 

@@ -9,7 +9,16 @@ namespace Meshinery;
 /// </summary>
 internal sealed class WorkerPool : IDisposable
 {
+    /// <summary>
+    /// The starvation bound of priority lanes: after this many high-priority steps in a row, a worker takes a waiting
+    /// normal step before the next high one.
+    /// </summary>
+    public const int HighPriorityBurst = 8;
+
     private readonly ConcurrentQueue<IWorkItem> _queue = new();
+
+    // High-priority runs (the ambulance lane) go ahead of everything else, up to HighPriorityBurst in a row per worker.
+    private readonly ConcurrentQueue<IWorkItem> _high = new();
 
     // Runs coming back from an await or a retry go ahead of fresh ones: finishing started work first keeps in-flight
     // slots turning over and end-to-end latency low when fresh runs start with a long blocking step.
@@ -40,9 +49,9 @@ internal sealed class WorkerPool : IDisposable
         }
     }
 
-    public void Enqueue(IWorkItem item, bool resumed = false)
+    public void Enqueue(IWorkItem item, bool resumed = false, bool highPriority = false)
     {
-        (resumed ? _resumed : _queue).Enqueue(item);
+        (highPriority ? _high : resumed ? _resumed : _queue).Enqueue(item);
 
         // The enqueue must be visible before the searcher count is read (a worker going idle does the opposite, with
         // interlocked operations): a full fence, not just acquire/release, keeps the two from missing each other.
@@ -68,10 +77,11 @@ internal sealed class WorkerPool : IDisposable
 
     private void Work()
     {
+        var highStreak = 0; // high-priority steps this worker took in a row
         Interlocked.Increment(ref _searching);
         while (true)
         {
-            if (TryTake(out var item))
+            if (TryTake(ref highStreak, out var item))
             {
                 // This worker stops searching; if it was the last searcher and work remains, hand that work to another.
                 if (Interlocked.Decrement(ref _searching) == 0 && HasWork)
@@ -110,10 +120,19 @@ internal sealed class WorkerPool : IDisposable
         }
     }
 
-    private bool HasWork => !_resumed.IsEmpty || !_queue.IsEmpty;
+    private bool HasWork => !_high.IsEmpty || !_resumed.IsEmpty || !_queue.IsEmpty;
 
-    private bool TryTake([System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out IWorkItem item) =>
-        _resumed.TryDequeue(out item) || _queue.TryDequeue(out item);
+    private bool TryTake(ref int highStreak, [System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out IWorkItem item)
+    {
+        if (highStreak < HighPriorityBurst && _high.TryDequeue(out item))
+        {
+            highStreak++;
+            return true;
+        }
+
+        highStreak = 0;
+        return _resumed.TryDequeue(out item) || _queue.TryDequeue(out item) || _high.TryDequeue(out item);
+    }
 
     /// <summary>Looks for work a few microseconds before sleeping: the next item often arrives within that time.</summary>
     private bool SpinForWork()
@@ -149,7 +168,7 @@ internal sealed class WorkerPool : IDisposable
         protected override bool TryExecuteTaskInline(Task task, bool taskWasPreviouslyQueued) => false;
 
         protected override IEnumerable<Task> GetScheduledTasks() =>
-            pool._resumed.Concat(pool._queue).OfType<TaskWorkItem>().Select(w => w.Task);
+            pool._high.Concat(pool._resumed).Concat(pool._queue).OfType<TaskWorkItem>().Select(w => w.Task);
 
         private sealed class TaskWorkItem(WorkerTaskScheduler scheduler, Task task) : IWorkItem
         {

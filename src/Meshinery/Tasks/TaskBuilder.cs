@@ -30,6 +30,48 @@ public sealed class TaskBuilder<TInput, T>
     }
 
     /// <summary>
+    /// Adds an input whose items are high priority (a priority lane): their steps go ahead of normal ones on the task's
+    /// workers (see <see cref="WithPriority"/>). Otherwise like <see cref="ReadFrom"/>.
+    /// </summary>
+    /// <param name="source">The input source.</param>
+    /// <returns>This builder.</returns>
+    public TaskBuilder<TInput, T> ReadPriorityFrom(InputSource<TInput> source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        _task.Inputs.Add(new InputBinding<TInput>(source) { IsHighPriority = true });
+        return this;
+    }
+
+    /// <summary>
+    /// Ranks the task's items: those for which <paramref name="isHigh"/> is true are high priority. Their steps go ahead
+    /// of normal steps on the worker pool (ambulance), also after awaits and retries; after
+    /// <c>8</c> high-priority steps in a row a worker takes a waiting normal step, so normal items are never starved.
+    /// With <see cref="WithReservedWorkers"/> they run on reserved threads instead (carpool). The selector runs once per
+    /// item, when its run starts; an item whose selector throws takes the error path (step <c>priority</c>).
+    /// </summary>
+    /// <param name="isHigh">Whether an item is high priority.</param>
+    /// <returns>This builder.</returns>
+    public TaskBuilder<TInput, T> WithPriority(Func<TInput, bool> isHigh)
+    {
+        ArgumentNullException.ThrowIfNull(isHigh);
+        _task.PrioritySelector = run => isHigh(run.GetItem<TInput>());
+        return this;
+    }
+
+    /// <summary>
+    /// Reserves <paramref name="workers"/> of the task's own threads (<see cref="WithWorkerThreads"/>) for high-priority
+    /// items (carpool): high-priority steps run only on them, at most <paramref name="workers"/> at once, and never wait
+    /// behind normal steps; normal steps run on the other threads, and the reserved ones idle without high-priority work.
+    /// </summary>
+    /// <param name="workers">Reserved threads; more than 0 and fewer than the task's worker threads.</param>
+    /// <returns>This builder.</returns>
+    public TaskBuilder<TInput, T> WithReservedWorkers(int workers)
+    {
+        _task.ReservedWorkers = workers;
+        return this;
+    }
+
+    /// <summary>
     /// Sets how many of the task's runs may be in flight at once (read but not yet acknowledged). When the task is
     /// full, its inputs are not polled. Default: 256.
     /// </summary>

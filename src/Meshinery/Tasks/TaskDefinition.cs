@@ -14,7 +14,9 @@ internal sealed record TaskDefinition(
     OutputSink<ProcessingFailure>? DeadLetterSink,
     TaskOrdering Ordering = TaskOrdering.Unordered,
     Func<TaskRun, object?>? OrderingKey = null,
-    RateLimit? RateLimit = null)
+    RateLimit? RateLimit = null,
+    Func<TaskRun, bool>? PrioritySelector = null,
+    int ReservedWorkers = 0)
 {
     /// <summary>The name of the pseudo-step a run fails in when its ordering key cannot be told.</summary>
     public const string OrderKeyStepName = "order-key";

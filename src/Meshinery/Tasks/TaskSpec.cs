@@ -34,6 +34,10 @@ internal sealed partial class TaskSpec(string name, Type inputType)
 
     public RateLimit? RateLimit { get; set; }
 
+    public Func<TaskRun, bool>? PrioritySelector { get; set; }
+
+    public int? ReservedWorkers { get; set; }
+
     public TaskOrdering Ordering { get; private set; }
 
     public Func<TaskRun, object?>? OrderingKey { get; private set; }
@@ -91,6 +95,27 @@ internal sealed partial class TaskSpec(string name, Type inputType)
             Problem("RateLimit", $"the period must be greater than 0 (was {limit.Per})");
         }
 
+        if (ReservedWorkers is { } reserved)
+        {
+            if (reserved <= 0)
+            {
+                Problem("ReservedWorkers", $"must be greater than 0 (was {reserved})");
+            }
+            else if (WorkerThreads is not { } threads)
+            {
+                Problem("ReservedWorkers", "reserved workers are taken out of the task's own pool: call WithWorkerThreads too");
+            }
+            else if (reserved >= threads)
+            {
+                Problem("ReservedWorkers", $"must be less than WorkerThreads ({threads}), so that normal items keep a worker (was {reserved})");
+            }
+
+            if (PrioritySelector is null && !Inputs.Any(i => i.IsHighPriority))
+            {
+                Problem("ReservedWorkers", "nothing is high priority: add WithPriority or ReadPriorityFrom");
+            }
+        }
+
         if (OrderingCalls.Count > 1)
         {
             Problem("Ordering", $"the ordering is set more than once ({string.Join(", then ", OrderingCalls)}); a task has one ordering");
@@ -131,7 +156,7 @@ internal sealed partial class TaskSpec(string name, Type inputType)
 
         return new TaskDefinition(
             Name, InputType, [.. Inputs], root, MaxInFlight, WorkerThreads, new TaskData(data), Retry.Clone(), ErrorHandler, DeadLetterSink,
-            Ordering, OrderingKey, RateLimit);
+            Ordering, OrderingKey, RateLimit, PrioritySelector, ReservedWorkers is > 0 ? ReservedWorkers.Value : 0);
     }
 
     private void ValidateRetry(Action<string, string> problem)
