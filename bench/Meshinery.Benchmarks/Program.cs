@@ -4,6 +4,7 @@
 //   dotnet run -c Release --project bench/Meshinery.Benchmarks -- --filter '*Chain*' --job short
 //   dotnet run -c Release --project bench/Meshinery.Benchmarks -- --soak 1 2 200     (no timing: hang check)
 //   dotnet run -c Release --project bench/Meshinery.Benchmarks -- --key-order 3       (key ordering against unordered)
+//   dotnet run -c Release --project bench/Meshinery.Benchmarks -- --priority 3        (urgent latency with and without lanes)
 using System.Globalization;
 using BenchmarkDotNet.Running;
 using Meshinery.Benchmarks;
@@ -17,6 +18,11 @@ if (args is ["--soak", var steps, var workers, var batches])
 if (args is ["--key-order", var rounds])
 {
     return KeyOrderWorkload.Run(int.Parse(rounds, CultureInfo.InvariantCulture));
+}
+
+if (args is ["--priority", var priorityRounds])
+{
+    return PriorityWorkload.Run(int.Parse(priorityRounds, CultureInfo.InvariantCulture));
 }
 
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
