@@ -34,6 +34,7 @@ internal sealed class TaskRun : IWorkItem
     private readonly RunQueue _runLoop;
     private Task? _pending;
     private Step? _recoveryStep;
+    private EmittedItems? _emitted;
     private long _stepStartedAt;
     private int _finished;
 #if DEBUG
@@ -150,6 +151,7 @@ internal sealed class TaskRun : IWorkItem
         FailedStep = null;
         Failure = null;
         _recoveryStep = null;
+        _emitted = null;
         OrderKey = null;
         Acknowledger = null;
         ExecutionContext = null;
@@ -173,6 +175,19 @@ internal sealed class TaskRun : IWorkItem
         StepIndex++;
         Context.Attempt = 1;
         Phase = RunPhase.Step;
+        if (_emitted is not null && IsAtEnd)
+        {
+            _emitted.Completed++;
+            NextEmitted();
+        }
+    }
+
+    /// <summary>Goes through <paramref name="emitted"/> (a flatMap's items) one after the other, on its path.</summary>
+    public void EnterEmitted(EmittedItems emitted)
+    {
+        emitted.Outer = _emitted;
+        _emitted = emitted;
+        NextEmitted();
     }
 
     /// <summary>
@@ -205,11 +220,22 @@ internal sealed class TaskRun : IWorkItem
         Phase = RunPhase.Step;
         if (!beforeFirstStep)
         {
-            StepIndex++; // a replacement for an item that failed before its first step is the task's input: start there
+            Advance(); // a replacement for an item that failed before its first step is the task's input: start there
         }
     }
 
-    public void Drop() => Finish(RunOutcome.Dropped);
+    /// <summary>Drops the item: the run ends as dropped, or, for an item a flatMap emitted, the run goes on with the next one.</summary>
+    public void Drop()
+    {
+        if (_emitted is null)
+        {
+            Finish(RunOutcome.Dropped);
+        }
+        else
+        {
+            NextEmitted();
+        }
+    }
 
     public void Finish(RunOutcome outcome)
     {
@@ -315,7 +341,37 @@ internal sealed class TaskRun : IWorkItem
 #endif
     }
 
-    private void SetItem<T>(T value)
+    /// <summary>
+    /// Starts the next emitted item at the start of the flatMap's path, or, when none is left, ends the run: completed
+    /// when at least one emitted item reached the end, else dropped (a flatMap that emitted nothing, or filters that
+    /// dropped everything).
+    /// </summary>
+    private void NextEmitted()
+    {
+        var emitted = _emitted!;
+        if (emitted.MoveNext(this))
+        {
+            Enter(emitted.Path);
+            return;
+        }
+
+        _emitted = emitted.Outer;
+        if (_emitted is null)
+        {
+            Finish(emitted.Completed > 0 ? RunOutcome.Completed : RunOutcome.Dropped);
+            return;
+        }
+
+        // A nested flatMap is done with the outer item that emitted its items: the outer one goes on with its next.
+        if (emitted.Completed > 0)
+        {
+            _emitted.Completed++;
+        }
+
+        NextEmitted();
+    }
+
+    public void SetItem<T>(T value)
     {
         if (!typeof(T).IsValueType)
         {

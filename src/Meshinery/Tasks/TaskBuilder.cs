@@ -248,6 +248,28 @@ public sealed class TaskBuilder<TInput, T>
         return Then<TOut>(new AsyncStep<T, TOut>(StepName(name, "process"), processor));
     }
 
+    /// <summary>
+    /// Emits any number of items for each item (flatMap): the steps after this one run for every emitted item in turn,
+    /// one after the other inside the same run. The input item is acknowledged once, after every output of every emitted
+    /// item is durable (so a Kafka offset is committed only then); a failure of any emitted item in a later step is the
+    /// run's failure (that step's retries, then the error path with the emitted item as the failed one; the emitted
+    /// items after it are not processed). An emitted item dropped by a later filter does not end the run; a run none of
+    /// whose emitted items reaches the end (or that emitted none) is acknowledged as dropped. The sequence is read
+    /// entirely when the step runs, on the worker.
+    /// </summary>
+    /// <typeparam name="TOut">The type of the emitted items.</typeparam>
+    /// <param name="expand">Returns the items to emit; it may block.</param>
+    /// <param name="name">The step's name. Default: <c>flat-map-N</c>.</param>
+    /// <returns>A builder for the steps each emitted item goes through.</returns>
+    public TaskBuilder<TInput, TOut> FlatMap<TOut>(Func<T, IEnumerable<TOut>> expand, string? name = null)
+    {
+        ArgumentNullException.ThrowIfNull(expand);
+        var path = new PipelineSpec();
+        Then<T>(new FlatMapStep<T, TOut>(StepName(name, "flat-map"), expand, path));
+        _pipeline.Close(); // what follows belongs to the emitted items' path
+        return new TaskBuilder<TInput, TOut>(_task, path);
+    }
+
     /// <summary>Keeps only the items for which <paramref name="predicate"/> is true; the others are acknowledged as dropped.</summary>
     /// <param name="predicate">The filter.</param>
     /// <param name="name">The step's name. Default: <c>where-N</c>.</param>

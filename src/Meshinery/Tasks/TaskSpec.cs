@@ -198,7 +198,7 @@ internal sealed class PipelineSpec
     {
         if (IsClosed)
         {
-            return $"step '{step.Name}' follows a Branch; a branch ends its pipeline, so add the step inside the branch paths";
+            return $"step '{step.Name}' follows a Branch or a FlatMap, which end their pipeline; add the step inside the branch paths, or on the builder FlatMap returns";
         }
 
         _steps.Add(step);
