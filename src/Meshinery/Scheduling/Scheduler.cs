@@ -32,6 +32,7 @@ internal sealed class Scheduler : IDisposable
         var ready = new RunQueue();
         _limits = new InFlightLimits(options.MaxInFlight, pollSignal);
         var runs = new RunPool(Environment, ready);
+        diagnostics.ObserveWorkerPools(() => _pools.Select(p => (p.Name, p.Size)));
         RunLoop = new RunLoop(Environment, ready, failures, new RunFinisher(Environment, runs, _limits), onFatalError);
         Starter = new RunStarter(Environment, runs, _limits, ready);
         PollLoop = new PollLoop(Environment, Tasks, Starter, _limits, pollSignal, onStopRequested, onFatalError);
@@ -109,7 +110,11 @@ internal sealed class Scheduler : IDisposable
         if (definition.WorkerThreads is { } threads)
         {
             // Reserved workers (carpool) are taken out of the task's own threads: validated to leave at least one.
-            workers = new WorkerPool(definition.Name, threads - definition.ReservedWorkers);
+            workers = new WorkerPool(
+                definition.Name,
+                threads - definition.ReservedWorkers,
+                definition.MaxWorkerThreads - definition.ReservedWorkers,
+                definition.WorkerIdleTimeout);
             _pools.Add(workers);
             if (definition.ReservedWorkers > 0)
             {

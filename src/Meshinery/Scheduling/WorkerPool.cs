@@ -24,28 +24,44 @@ internal sealed class WorkerPool : IDisposable
     // slots turning over and end-to-end latency low when fresh runs start with a long blocking step.
     private readonly ConcurrentQueue<IWorkItem> _resumed = new();
     private readonly SemaphoreSlim _wakeUp = new(0);
-    private readonly Thread[] _threads;
+    private readonly string _name;
+    private readonly int _minThreads;
+    private readonly int _maxThreads;
+    private readonly TimeSpan _idleTimeout;
+    private int _threadCount; // threads started and not exited
+    private int _nextThread;
     private int _idle;
     private int _searching;
     private volatile bool _stopping;
 
-    public WorkerPool(string name, int threads)
+    /// <summary>A pool of <paramref name="threads"/> threads, or, with <paramref name="maxThreads"/> above it, an elastic one.</summary>
+    /// <param name="name">Names the threads <c>meshinery-{name}-N</c>.</param>
+    /// <param name="threads">The threads started with the pool, and the fewest it shrinks to.</param>
+    /// <param name="maxThreads">The most threads: the pool starts one more whenever a step is queued with every thread busy.</param>
+    /// <param name="idleTimeout">How long a thread above <paramref name="threads"/> waits for work before it exits.</param>
+    public WorkerPool(string name, int threads, int? maxThreads = null, TimeSpan? idleTimeout = null)
     {
-        Scheduler = new WorkerTaskScheduler(this, threads);
-        _threads = new Thread[threads];
-        for (var i = 0; i < threads; i++)
-        {
-            _threads[i] = new Thread(Work) { IsBackground = true, Name = $"meshinery-{name}-{i}" };
-        }
+        _name = name;
+        _minThreads = threads;
+        _maxThreads = Math.Max(threads, maxThreads ?? threads);
+        _idleTimeout = _maxThreads > _minThreads ? idleTimeout ?? TimeSpan.FromSeconds(30) : Timeout.InfiniteTimeSpan;
+        Scheduler = new WorkerTaskScheduler(this, _maxThreads);
     }
 
     public TaskScheduler Scheduler { get; }
 
+    /// <summary>The pool's name (the <c>meshinery.pool</c> tag of its size metric).</summary>
+    public string Name => _name;
+
+    /// <summary>Threads running now (between the minimum and the maximum of an elastic pool).</summary>
+    public int Size => Volatile.Read(ref _threadCount);
+
     public void Start()
     {
-        foreach (var thread in _threads)
+        for (var i = 0; i < _minThreads; i++)
         {
-            thread.UnsafeStart();
+            Interlocked.Increment(ref _threadCount);
+            StartThread();
         }
     }
 
@@ -60,9 +76,9 @@ internal sealed class WorkerPool : IDisposable
         // Wake a sleeping worker only when no worker is awake looking for work: with hundreds of idle threads, waking
         // one per item would cost a context switch per item. A worker that takes an item while more are queued wakes
         // the next one, so a burst still fans out to as many threads as it needs (blocking steps).
-        if (Volatile.Read(ref _searching) == 0)
+        if (Volatile.Read(ref _searching) == 0 && !WakeOne())
         {
-            WakeOne();
+            Grow(); // every thread is busy: an elastic pool starts another, up to its maximum
         }
     }
 
@@ -70,7 +86,7 @@ internal sealed class WorkerPool : IDisposable
     public void Stop()
     {
         _stopping = true;
-        _wakeUp.Release(_threads.Length);
+        _wakeUp.Release(_maxThreads);
     }
 
     public void Dispose() => _wakeUp.Dispose();
@@ -84,9 +100,9 @@ internal sealed class WorkerPool : IDisposable
             if (TryTake(ref highStreak, out var item))
             {
                 // This worker stops searching; if it was the last searcher and work remains, hand that work to another.
-                if (Interlocked.Decrement(ref _searching) == 0 && HasWork)
+                if (Interlocked.Decrement(ref _searching) == 0 && HasWork && !WakeOne())
                 {
-                    WakeOne();
+                    Grow(); // more work and nobody to take it: an elastic pool starts another thread
                 }
 
                 item.Execute();
@@ -110,12 +126,13 @@ internal sealed class WorkerPool : IDisposable
             // or an idle worker to wake: a wake-up is never lost.
             Interlocked.Decrement(ref _searching);
             Interlocked.Increment(ref _idle);
-            if (!HasWork)
+            var woken = HasWork || _wakeUp.Wait(_idleTimeout);
+            Interlocked.Decrement(ref _idle);
+            if (!woken && !HasWork && TryShrink())
             {
-                _wakeUp.Wait();
+                return; // idle for the idle timeout in an elastic pool above its minimum: this thread is released
             }
 
-            Interlocked.Decrement(ref _idle);
             Interlocked.Increment(ref _searching);
         }
     }
@@ -149,12 +166,55 @@ internal sealed class WorkerPool : IDisposable
         return false;
     }
 
-    private void WakeOne()
+    /// <summary>Wakes a sleeping worker; false when none sleeps.</summary>
+    private bool WakeOne()
     {
         if (Volatile.Read(ref _idle) > 0)
         {
             _wakeUp.Release();
+            return true;
         }
+
+        return false;
+    }
+
+    private void Grow()
+    {
+        var count = Volatile.Read(ref _threadCount);
+        while (count < _maxThreads && !_stopping)
+        {
+            var seen = Interlocked.CompareExchange(ref _threadCount, count + 1, count);
+            if (seen == count)
+            {
+                StartThread();
+                return;
+            }
+
+            count = seen;
+        }
+    }
+
+    private bool TryShrink()
+    {
+        var count = Volatile.Read(ref _threadCount);
+        while (count > _minThreads)
+        {
+            var seen = Interlocked.CompareExchange(ref _threadCount, count - 1, count);
+            if (seen == count)
+            {
+                return true;
+            }
+
+            count = seen;
+        }
+
+        return false;
+    }
+
+    private void StartThread()
+    {
+        var index = Interlocked.Increment(ref _nextThread) - 1;
+        new Thread(Work) { IsBackground = true, Name = $"meshinery-{_name}-{index}" }.UnsafeStart();
     }
 
     private sealed class WorkerTaskScheduler(WorkerPool pool, int threads) : TaskScheduler

@@ -59,7 +59,7 @@ public sealed class TaskBuilder<TInput, T>
     }
 
     /// <summary>
-    /// Reserves <paramref name="workers"/> of the task's own threads (<see cref="WithWorkerThreads"/>) for high-priority
+    /// Reserves <paramref name="workers"/> of the task's own threads (<see cref="WithWorkerThreads(int)"/>) for high-priority
     /// items (carpool): high-priority steps run only on them, at most <paramref name="workers"/> at once, and never wait
     /// behind normal steps; normal steps run on the other threads, and the reserved ones idle without high-priority work.
     /// </summary>
@@ -157,6 +157,25 @@ public sealed class TaskBuilder<TInput, T>
     public TaskBuilder<TInput, T> OrderByPartition()
     {
         _task.SetOrdering(TaskOrdering.Partition, null, "OrderByPartition()");
+        return this;
+    }
+
+    /// <summary>
+    /// Gives the task an elastic pool of its own: it starts with <paramref name="minThreads"/> threads, starts one more
+    /// whenever a step is queued while every thread is busy (up to <paramref name="maxThreads"/>), and releases a thread
+    /// that found no work for <paramref name="idleTimeout"/> (never below the minimum). Its size is the
+    /// <c>meshinery.workers.size</c> metric. Reserved workers (<see cref="WithReservedWorkers"/>) are taken out of both
+    /// bounds.
+    /// </summary>
+    /// <param name="minThreads">The threads it starts with and shrinks back to; greater than 0.</param>
+    /// <param name="maxThreads">The most threads; not less than <paramref name="minThreads"/>.</param>
+    /// <param name="idleTimeout">How long a thread above the minimum waits for work before it exits. Default: 30 s.</param>
+    /// <returns>This builder.</returns>
+    public TaskBuilder<TInput, T> WithWorkerThreads(int minThreads, int maxThreads, TimeSpan? idleTimeout = null)
+    {
+        _task.WorkerThreads = minThreads;
+        _task.MaxWorkerThreads = maxThreads;
+        _task.WorkerIdleTimeout = idleTimeout;
         return this;
     }
 

@@ -16,7 +16,9 @@ internal sealed record TaskDefinition(
     Func<TaskRun, object?>? OrderingKey = null,
     RateLimit? RateLimit = null,
     Func<TaskRun, bool>? PrioritySelector = null,
-    int ReservedWorkers = 0)
+    int ReservedWorkers = 0,
+    int? MaxWorkerThreads = null,
+    TimeSpan? WorkerIdleTimeout = null)
 {
     /// <summary>The name of the pseudo-step a run fails in when its ordering key cannot be told.</summary>
     public const string OrderKeyStepName = "order-key";

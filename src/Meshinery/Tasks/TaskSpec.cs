@@ -22,6 +22,11 @@ internal sealed partial class TaskSpec(string name, Type inputType)
 
     public int? WorkerThreads { get; set; }
 
+    /// <summary>The most threads of an elastic pool (<see cref="WorkerThreads"/> is then its minimum).</summary>
+    public int? MaxWorkerThreads { get; set; }
+
+    public TimeSpan? WorkerIdleTimeout { get; set; }
+
     public Dictionary<string, string> Data { get; } = new(StringComparer.Ordinal);
 
     public RetryOptions Retry { get; set; } = new();
@@ -81,6 +86,16 @@ internal sealed partial class TaskSpec(string name, Type inputType)
         if (WorkerThreads is <= 0)
         {
             Problem("WorkerThreads", $"must be greater than 0 (was {WorkerThreads})");
+        }
+
+        if (MaxWorkerThreads is { } max && WorkerThreads is { } min && max < min)
+        {
+            Problem("WorkerThreads", $"the maximum of an elastic pool must not be less than its minimum (was min {min}, max {max})");
+        }
+
+        if (WorkerIdleTimeout is { } idle && idle <= TimeSpan.Zero)
+        {
+            Problem("WorkerThreads", $"the idle timeout of an elastic pool must be greater than 0 (was {idle})");
         }
 
         ValidateRetry(Problem);
@@ -156,7 +171,8 @@ internal sealed partial class TaskSpec(string name, Type inputType)
 
         return new TaskDefinition(
             Name, InputType, [.. Inputs], root, MaxInFlight, WorkerThreads, new TaskData(data), Retry.Clone(), ErrorHandler, DeadLetterSink,
-            Ordering, OrderingKey, RateLimit, PrioritySelector, ReservedWorkers is > 0 ? ReservedWorkers.Value : 0);
+            Ordering, OrderingKey, RateLimit, PrioritySelector, ReservedWorkers is > 0 ? ReservedWorkers.Value : 0,
+            MaxWorkerThreads, WorkerIdleTimeout);
     }
 
     private void ValidateRetry(Action<string, string> problem)
