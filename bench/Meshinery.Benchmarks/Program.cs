@@ -5,6 +5,7 @@
 //   dotnet run -c Release --project bench/Meshinery.Benchmarks -- --soak 1 2 200     (no timing: hang check)
 //   dotnet run -c Release --project bench/Meshinery.Benchmarks -- --key-order 3       (key ordering against unordered)
 //   dotnet run -c Release --project bench/Meshinery.Benchmarks -- --priority 3        (urgent latency with and without lanes)
+//   dotnet run -c Release --project bench/Meshinery.Benchmarks -- --elastic           (an elastic pool through a load step)
 using System.Globalization;
 using BenchmarkDotNet.Running;
 using Meshinery.Benchmarks;
@@ -23,6 +24,11 @@ if (args is ["--key-order", var rounds])
 if (args is ["--priority", var priorityRounds])
 {
     return PriorityWorkload.Run(int.Parse(priorityRounds, CultureInfo.InvariantCulture));
+}
+
+if (args is ["--elastic"])
+{
+    return ElasticWorkload.Run();
 }
 
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
