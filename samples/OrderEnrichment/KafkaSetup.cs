@@ -106,7 +106,8 @@ internal static class KafkaSetup
             else
             {
                 var order = Order.Create(++orders);
-                message = new Message<string, string> { Key = order.Id!, Value = JsonSerializer.Serialize(order) };
+                var key = settings.Ordering == Meshinery.TaskOrdering.Key ? order.Customer! : order.Id!; // --ordering key: keyed by customer
+                message = new Message<string, string> { Key = key, Value = JsonSerializer.Serialize(order) };
             }
 
             Produce(producer, settings.InputTopic, message, OnDelivered);

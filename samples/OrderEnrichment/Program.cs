@@ -150,6 +150,7 @@ static async Task<int> RunAsync(SampleSettings settings)
 
             task.ReadFrom(input)
                 .WithMaxInFlight(settings.MaxInFlight)
+                .WithOrdering(settings.Ordering) // --ordering key: one order at a time per message key (the customer)
                 // Malformed JSON (it fails in the pseudo-step "read") and invalid orders: written to the dead-letter topic
                 // with the original key, value and headers plus meshinery.error.* headers, then committed like the rest.
                 .DeadLetterTo(new ObservedOutput<ProcessingFailure>(new KafkaDeadLetterOutput(settings.DeadLetterTopic), observations.OnDeadLettered))

@@ -31,6 +31,10 @@ internal sealed record SampleSettings
           --max-pending-per-partition N  the library's per-partition back-pressure limit (its default)
           --session-timeout-ms N         the consumer group session timeout (10000)
           --linger-ms N                  the output producers' linger.ms: how long a write waits to be batched (the library's default: 1)
+          --ordering unordered|key|partition
+                                         which orders may be enriched at once (unordered); key: one order at a time per
+                                         Kafka message key, and the seeder then keys the orders by customer, so each
+                                         customer's orders are enriched and written in their input order
           --profile                      also report where each message spends its time (per-step durations)
           --verbose                      Meshinery's debug logs (partition pauses and resumes, ...)
           --otel-console                 export Meshinery's metrics (every 5 s) and traces (one per message) to stdout with
@@ -90,6 +94,8 @@ internal sealed record SampleSettings
     public TimeSpan SessionTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     public int? LingerMs { get; init; }
+
+    public Meshinery.TaskOrdering Ordering { get; init; }
 
     public bool Profile { get; init; }
 
@@ -181,7 +187,7 @@ internal sealed record SampleSettings
     private static bool IsKnown(string name) => name is
         "--bootstrap-servers" or "--seed" or "--seed-invalid" or "--input-topic" or "--output-topic" or "--dead-letter-topic"
         or "--group-id" or "--partitions" or "--latency-ms" or "--max-in-flight" or "--worker-threads" or "--exit-when-idle"
-        or "--commit-interval-ms" or "--max-pending-per-partition" or "--session-timeout-ms" or "--linger-ms";
+        or "--commit-interval-ms" or "--max-pending-per-partition" or "--session-timeout-ms" or "--linger-ms" or "--ordering";
 
     private static bool TryApply(SampleSettings current, string name, string value, out SampleSettings updated, out string? problem)
     {
@@ -211,6 +217,15 @@ internal sealed record SampleSettings
                     "--output-topic" => current with { OutputTopic = value },
                     _ => current with { DeadLetterTopic = value },
                 };
+                return true;
+            case "--ordering":
+                if (value is not ("unordered" or "key" or "partition"))
+                {
+                    problem = $"--ordering needs unordered, key or partition (was '{value}')";
+                    return false;
+                }
+
+                updated = current with { Ordering = Enum.Parse<Meshinery.TaskOrdering>(value, ignoreCase: true) };
                 return true;
             case "--group-id":
                 if (string.IsNullOrWhiteSpace(value))

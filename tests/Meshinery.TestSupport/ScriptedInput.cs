@@ -234,6 +234,18 @@ public sealed class ScriptedInput<T> : InputSource<T>, IAcknowledger
         return this;
     }
 
+    /// <summary>Adds an item with a source key (<see cref="SourceItem{T}.Key"/>) and wakes the engine.</summary>
+    public ScriptedInput<T> AddKeyed(T item, object? key)
+    {
+        lock (_lock)
+        {
+            _pending.Enqueue(new SourceItem<T>(item, new SourcePosition(Name, Partition, _nextOffset++), this, raw: $"raw-{item}") { Key = key });
+        }
+
+        Notify();
+        return this;
+    }
+
     /// <summary>Adds an item that could not be read.</summary>
     public ScriptedInput<T> AddUnreadable(Exception error, object? raw = null)
     {

@@ -18,11 +18,11 @@ internal sealed class MessageDeserializer<T>(IDeserializer<T> deserializer)
             var bytes = result.Message.Value;
             var value = deserializer.Deserialize(
                 bytes, bytes is null, new SerializationContext(MessageComponentType.Value, result.Topic, result.Message.Headers));
-            return new SourceItem<T>(value, position, partition, result) { ParentActivityContext = TraceParent(result) };
+            return new SourceItem<T>(value, position, partition, result) { ParentActivityContext = TraceParent(result), Key = result.Message.Key };
         }
         catch (Exception error)
         {
-            return SourceItem.Unreadable<T>(error, position, partition, result) with { ParentActivityContext = TraceParent(result) };
+            return SourceItem.Unreadable<T>(error, position, partition, result) with { ParentActivityContext = TraceParent(result), Key = result.Message.Key };
         }
     }
 

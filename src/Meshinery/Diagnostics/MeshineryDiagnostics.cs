@@ -12,6 +12,7 @@ internal sealed class MeshineryDiagnostics : IDisposable
     public const string Name = "Meshinery";
     public const string TaskTag = "meshinery.task";
     public const string StepTag = "meshinery.step";
+    public const string PoolTag = "meshinery.pool";
 
     public static readonly ActivitySource ActivitySource = new(Name, typeof(MeshineryDiagnostics).Assembly.GetName().Version?.ToString());
 
@@ -66,6 +67,14 @@ internal sealed class MeshineryDiagnostics : IDisposable
     public Histogram<double> StepDuration { get; }
 
     public Counter<long> PollErrors { get; }
+
+    /// <summary>Reports the size of every worker pool as <c>meshinery.workers.size</c>, tagged <c>meshinery.pool</c>.</summary>
+    public void ObserveWorkerPools(Func<IEnumerable<(string Pool, int Size)>> pools) =>
+        Meter.CreateObservableGauge(
+            "meshinery.workers.size",
+            () => pools().Select(p => new Measurement<int>(p.Size, new KeyValuePair<string, object?>(PoolTag, p.Pool))),
+            "{thread}",
+            "Threads of each worker pool (an elastic pool's grow and shrink between its minimum and maximum).");
 
     public void RecordStep(TaskRuntime task, Step step, long startedAt)
     {

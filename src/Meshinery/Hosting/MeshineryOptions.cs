@@ -59,11 +59,8 @@ public sealed class MeshineryOptions
     /// </summary>
     public bool StopApplicationWhenStopped { get; set; } = true;
 
-    internal TimeSpan Backoff(int failures)
-    {
-        var factor = Math.Pow(2, Math.Min(30, Math.Max(0, failures - 1)));
-        return TimeSpan.FromTicks((long)Math.Min(ErrorBackoff.Ticks * factor, MaxErrorBackoff.Ticks));
-    }
+    /// <summary>The wait after <paramref name="failures"/> failures in a row of a poll or an output write.</summary>
+    internal TimeSpan ErrorBackoffAfter(int failures) => Meshinery.Backoff.Exponential(ErrorBackoff, 2, MaxErrorBackoff, failures);
 }
 
 /// <summary>Validates <see cref="MeshineryOptions"/> at startup (generated from the data annotations).</summary>

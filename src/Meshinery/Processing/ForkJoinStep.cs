@@ -13,7 +13,7 @@ internal sealed class ForkJoinStep<TIn, TBranch, TOut>(
     public override void Execute(TaskRun run)
     {
         var item = run.GetItem<TIn>();
-        var scheduler = run.Task.Workers.Scheduler;
+        var scheduler = run.Task.WorkersFor(run).Scheduler;
         var token = run.CancellationToken;
         var started = new Task<TBranch>[branches.Count];
         for (var i = 0; i < started.Length; i++)

@@ -24,13 +24,8 @@ public sealed class RetryOptions
     /// </summary>
     public Func<Exception, bool>? ShouldRetry { get; set; }
 
-    internal TimeSpan DelayBeforeAttempt(int nextAttempt)
-    {
-        // nextAttempt is 2 for the first retry.
-        var factor = Math.Pow(BackoffMultiplier, Math.Max(0, nextAttempt - 2));
-        var ticks = Math.Min(Delay.Ticks * factor, MaxDelay.Ticks);
-        return TimeSpan.FromTicks((long)ticks);
-    }
+    /// <summary>The wait before <paramref name="nextAttempt"/> (2 for the first retry).</summary>
+    internal TimeSpan DelayBeforeAttempt(int nextAttempt) => Backoff.Exponential(Delay, BackoffMultiplier, MaxDelay, nextAttempt - 1);
 
     internal RetryOptions Clone() => (RetryOptions)MemberwiseClone();
 }

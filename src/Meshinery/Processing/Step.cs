@@ -16,6 +16,9 @@ internal abstract class Step(string name, Type outputType)
     /// <summary>Whether the step is a user processor (counted in <see cref="TaskData.ProcessorCountKey"/>).</summary>
     public virtual bool IsProcessor => true;
 
+    /// <summary>Whether the step's duration is recorded (<c>meshinery.step.duration</c>).</summary>
+    public virtual bool IsTimed => true;
+
     /// <summary>Branch paths, for steps that have them.</summary>
     public virtual IEnumerable<Pipeline> Paths => [];
 

@@ -12,21 +12,24 @@ internal abstract class DedicatedLoop : IDisposable
     private readonly Thread _thread;
     private readonly TaskCompletionSource _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly string _name;
+    private readonly Action<Exception> _onFatalError;
     private volatile bool _stopping;
     private volatile bool _started;
 
-    protected DedicatedLoop(Scheduler scheduler, string name)
+    protected DedicatedLoop(EngineEnvironment environment, string name, LoopSignal signal, Action<Exception> onFatalError)
     {
-        Scheduler = scheduler;
+        Environment = environment;
+        Signal = signal;
         _name = name;
+        _onFatalError = onFatalError;
         _thread = new Thread(Loop) { IsBackground = true, Name = $"meshinery-{name}-loop" };
     }
 
     public Task Exited => _exited.Task;
 
-    protected Scheduler Scheduler { get; }
+    protected EngineEnvironment Environment { get; }
 
-    protected LoopSignal Signal { get; } = new();
+    protected LoopSignal Signal { get; }
 
     protected bool Stopping => _stopping;
 
@@ -64,9 +67,9 @@ internal abstract class DedicatedLoop : IDisposable
         }
         catch (Exception error)
         {
-            Log.LoopFailed(Scheduler.Logger, error, _name);
+            Log.LoopFailed(Environment.Logger, error, _name);
             _exited.TrySetException(error);
-            Scheduler.ReportFatalError(error);
+            _onFatalError(error);
         }
     }
 }

@@ -5,13 +5,16 @@ internal abstract class InputBinding
 {
     public abstract InputSource Source { get; }
 
+    /// <summary>Whether the input is a priority lane: its items' runs are high priority.</summary>
+    public bool IsHighPriority { get; init; }
+
     /// <summary>When a failing source may be polled again (a <see cref="TimeProvider"/> timestamp), or 0.</summary>
     public long RetryAfter { get; set; }
 
     public int ConsecutiveFailures { get; set; }
 
     /// <summary>Polls up to <paramref name="max"/> items and starts a run for each; returns how many.</summary>
-    public abstract int Poll(int max, TaskRuntime task, Scheduler scheduler);
+    public abstract int Poll(int max, TaskRuntime task, RunStarter starter);
 }
 
 internal sealed class InputBinding<T>(InputSource<T> source) : InputBinding
@@ -21,7 +24,7 @@ internal sealed class InputBinding<T>(InputSource<T> source) : InputBinding
 
     public override InputSource Source => source;
 
-    public override int Poll(int max, TaskRuntime task, Scheduler scheduler)
+    public override int Poll(int max, TaskRuntime task, RunStarter starter)
     {
         max = Math.Min(max, MaxBatch);
         if (_buffer.Length < max)
@@ -38,8 +41,7 @@ internal sealed class InputBinding<T>(InputSource<T> source) : InputBinding
 
         for (var i = 0; i < count; i++)
         {
-            ref readonly var item = ref batch[i];
-            scheduler.StartRun(task, item.Value, item.Position, item.Acknowledger, item.Raw, item.ReadError, item.ParentActivityContext);
+            starter.StartRun(task, in batch[i], IsHighPriority);
         }
 
         batch[..count].Clear(); // drop references to items now owned by their runs

@@ -8,18 +8,31 @@ namespace Meshinery;
 internal sealed class PollLoop : DedicatedLoop
 {
     private readonly (TaskRuntime Task, InputBinding Input)[] _inputs;
+    private readonly RunStarter _starter;
+    private readonly InFlightLimits _limits;
+    private readonly Action _requestStop;
     private readonly ITimer? _idleTimer;
 
-    public PollLoop(Scheduler scheduler)
-        : base(scheduler, "poll")
+    public PollLoop(
+        EngineEnvironment environment,
+        IReadOnlyList<TaskRuntime> tasks,
+        RunStarter starter,
+        InFlightLimits limits,
+        LoopSignal signal,
+        Action requestStop,
+        Action<Exception> onFatalError)
+        : base(environment, "poll", signal, onFatalError)
     {
-        _inputs = [.. scheduler.Tasks.SelectMany(t => t.Definition.Inputs.Select(i => (t, i)))];
+        _inputs = [.. tasks.SelectMany(t => t.Definition.Inputs.Select(i => (t, i)))];
+        _starter = starter;
+        _limits = limits;
+        _requestStop = requestStop;
         // On the system clock the loop waits on its signal with a timeout: one wake-up per idle tick. Another clock (a
         // fake one in tests) can only be honoured through its own timer, whose callback sets the signal: that costs
         // the timer thread and a thread-pool thread a wake-up each per tick as well.
-        if (scheduler.TimeProvider != TimeProvider.System)
+        if (environment.TimeProvider != TimeProvider.System)
         {
-            _idleTimer = scheduler.TimeProvider.CreateTimer(static s => ((LoopSignal)s!).Set(), Signal, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            _idleTimer = environment.TimeProvider.CreateTimer(static s => ((LoopSignal)s!).Set(), Signal, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         }
     }
 
@@ -41,17 +54,17 @@ internal sealed class PollLoop : DedicatedLoop
                 continue;
             }
 
-            if (Scheduler.Options.StopWhenDrained && IsDrained())
+            if (Environment.Options.StopWhenDrained && IsDrained())
             {
-                Log.BatchDrained(Scheduler.Logger);
-                Scheduler.RequestStop();
+                Log.BatchDrained(Environment.Logger);
+                _requestStop();
                 return;
             }
 
-            var wait = Scheduler.Options.IdlePollInterval;
+            var wait = Environment.Options.IdlePollInterval;
             if (retryAt != long.MaxValue)
             {
-                var untilRetry = Scheduler.TimeProvider.GetElapsedTime(Scheduler.TimeProvider.GetTimestamp(), retryAt);
+                var untilRetry = Environment.TimeProvider.GetElapsedTime(Environment.TimeProvider.GetTimestamp(), retryAt);
                 wait = untilRetry < wait ? (untilRetry > TimeSpan.Zero ? untilRetry : TimeSpan.Zero) : wait;
             }
 
@@ -72,8 +85,7 @@ internal sealed class PollLoop : DedicatedLoop
     {
         var read = false;
         retryAt = long.MaxValue;
-        var time = Scheduler.TimeProvider;
-        var now = time.GetTimestamp();
+        var now = Environment.TimeProvider.GetTimestamp();
         for (var k = 0; k < _inputs.Length && !Stopping; k++)
         {
             var (task, input) = _inputs[(first + k) % _inputs.Length];
@@ -83,25 +95,27 @@ internal sealed class PollLoop : DedicatedLoop
                 continue;
             }
 
-            var free = Math.Min(task.FreeSlots, Scheduler.FreeSlots);
+            var free = task.Budget.Limit(Math.Min(task.FreeSlots, _limits.FreeSlots));
             if (free <= 0)
             {
-                continue; // full: not polled until finishing runs free slots (back-pressure)
+                continue; // full, or over its rate: not polled until slots are freed or the budget refills (back-pressure)
             }
 
             try
             {
-                read |= input.Poll(free, task, Scheduler) > 0;
+                var count = input.Poll(free, task, _starter);
+                task.Budget.Consumed(count);
+                read |= count > 0;
                 input.ConsecutiveFailures = 0;
             }
             catch (Exception error)
             {
                 input.ConsecutiveFailures++;
-                var delay = Scheduler.Options.Backoff(input.ConsecutiveFailures);
-                input.RetryAfter = now + (long)(delay.TotalSeconds * time.TimestampFrequency);
+                var delay = Environment.Options.ErrorBackoffAfter(input.ConsecutiveFailures);
+                input.RetryAfter = Environment.TimestampAfter(delay);
                 retryAt = Math.Min(retryAt, input.RetryAfter);
-                Scheduler.Diagnostics.PollErrors.Add(1, task.MetricTag);
-                Log.PollFailed(Scheduler.Logger, error, input.Source.Name, task.Name, input.ConsecutiveFailures, delay);
+                Environment.Diagnostics.PollErrors.Add(1, task.MetricTag);
+                Log.PollFailed(Environment.Logger, error, input.Source.Name, task.Name, input.ConsecutiveFailures, delay);
             }
         }
 
@@ -109,5 +123,5 @@ internal sealed class PollLoop : DedicatedLoop
     }
 
     private bool IsDrained() =>
-        Scheduler.InFlight == 0 && _inputs.All(i => i.Input.Source.IsDrained);
+        _limits.InFlight == 0 && _inputs.All(i => i.Input.Source.IsDrained);
 }

@@ -9,14 +9,11 @@ internal enum RunPhase
     /// <summary>Run the step at <see cref="TaskRun.StepIndex"/>, or finish when the pipeline is done.</summary>
     Step,
 
-    /// <summary>A step (or the read) failed: retry, call the error handler or dead-letter.</summary>
+    /// <summary>A step (or the read) failed: the <see cref="FailurePolicy"/> decides.</summary>
     Faulted,
 
-    /// <summary>Call the task's error handler on a worker.</summary>
-    HandleError,
-
-    /// <summary>Write the failure to the dead-letter output, or log it.</summary>
-    DeadLetter,
+    /// <summary>Run the recovery pseudo-step on a worker: the error handler or the dead-letter write.</summary>
+    Recovery,
 
     /// <summary>Finished with <see cref="TaskRun.Outcome"/>: acknowledge.</summary>
     Done,
@@ -26,23 +23,33 @@ internal enum RunPhase
 /// One input item on its way through a task: the engine's side of a run (the user's side is its
 /// <see cref="TaskRunContext"/>). The run loop owns it between steps; a worker owns it while steps execute; the
 /// continuation of a pending step owns it until it hands it back. It is never in two places at once, so its fields
-/// need no locks. Runs are pooled: after the acknowledgement nothing may keep a reference to one.
+/// need no locks (debug builds assert the hand-overs: <see cref="TakeOver"/>, <see cref="HandOff"/>). Runs are pooled:
+/// after the acknowledgement nothing may keep a reference to one.
 /// </summary>
 internal sealed class TaskRun : IWorkItem
 {
-    private static readonly ContextCallback s_executePhase = static state => ((TaskRun)state!).ExecutePhase();
+    private static readonly ContextCallback s_executeStep = static state => ((TaskRun)state!).RunStep();
     private readonly Action _onPendingCompleted;
+    private readonly MeshineryDiagnostics _diagnostics;
+    private readonly RunQueue _runLoop;
     private Task? _pending;
+    private Step? _recoveryStep;
+    private EmittedItems? _emitted;
     private long _stepStartedAt;
     private int _finished;
+#if DEBUG
+    private int _owner;
+#endif
 
-    public TaskRun(Scheduler scheduler)
+    public TaskRun(EngineEnvironment environment, RunQueue runLoop)
     {
-        Scheduler = scheduler;
+        Environment = environment;
+        _diagnostics = environment.Diagnostics;
+        _runLoop = runLoop;
         _onPendingCompleted = OnPendingCompleted;
     }
 
-    public Scheduler Scheduler { get; }
+    public EngineEnvironment Environment { get; }
 
     public TaskRuntime Task { get; private set; } = null!;
 
@@ -52,7 +59,7 @@ internal sealed class TaskRun : IWorkItem
 
     public int StepIndex { get; private set; }
 
-    public RunPhase Phase { get; set; }
+    public RunPhase Phase { get; private set; }
 
     public RunOutcome Outcome { get; private set; }
 
@@ -90,9 +97,22 @@ internal sealed class TaskRun : IWorkItem
 
     public CancellationToken CancellationToken => Context.CancellationToken;
 
-    public Step CurrentStep => Pipeline.Steps[StepIndex];
+    /// <summary>The step the run executes next: a recovery pseudo-step while it recovers, else the pipeline's.</summary>
+    public Step ActiveStep => _recoveryStep ?? Pipeline.Steps[StepIndex];
 
     public bool IsAtEnd => StepIndex >= Pipeline.Steps.Length;
+
+    /// <summary>The key the task's <see cref="OrderingPolicy"/> keeps the run in order by, or <see langword="null"/>.</summary>
+    public object? OrderKey { get; set; }
+
+    /// <summary>Whether the run's steps go ahead of normal ones (see <see cref="PriorityPolicy"/>).</summary>
+    public bool IsHighPriority { get; set; }
+
+    /// <summary>Whether the task's <see cref="OrderingPolicy"/> let the run start (run loop thread).</summary>
+    public bool IsAdmitted { get; set; }
+
+    /// <summary>Whether a worker has executed the run before (resumed runs go ahead of fresh ones).</summary>
+    public bool HasStarted { get; private set; }
 
     /// <summary>The item as a plain object (a boxed copy for value types), for failures and results.</summary>
     public object? ItemAsObject => Item is IStrongBox box ? box.Value : Item;
@@ -115,6 +135,8 @@ internal sealed class TaskRun : IWorkItem
         InjectCompletion = injectCompletion;
         HasStarted = false;
         DeadLettered = false;
+        IsAdmitted = false;
+        IsHighPriority = false;
         _finished = 0;
     }
 
@@ -128,6 +150,9 @@ internal sealed class TaskRun : IWorkItem
         Error = null;
         FailedStep = null;
         Failure = null;
+        _recoveryStep = null;
+        _emitted = null;
+        OrderKey = null;
         Acknowledger = null;
         ExecutionContext = null;
         Activity = null;
@@ -150,6 +175,19 @@ internal sealed class TaskRun : IWorkItem
         StepIndex++;
         Context.Attempt = 1;
         Phase = RunPhase.Step;
+        if (_emitted is not null && IsAtEnd)
+        {
+            _emitted.Completed++;
+            NextEmitted();
+        }
+    }
+
+    /// <summary>Goes through <paramref name="emitted"/> (a flatMap's items) one after the other, on its path.</summary>
+    public void EnterEmitted(EmittedItems emitted)
+    {
+        emitted.Outer = _emitted;
+        _emitted = emitted;
+        NextEmitted();
     }
 
     /// <summary>
@@ -172,20 +210,32 @@ internal sealed class TaskRun : IWorkItem
     /// <summary>Resumes after the failed step with <paramref name="value"/> as its result (an error handler's replacement).</summary>
     public void ContinueAfterFailure(object? value)
     {
-        var wasRead = FailedStep is ReadFailureStep;
+        var beforeFirstStep = FailedStep is StartFailureStep;
         Error = null;
         FailedStep = null;
         Failure = null;
+        _recoveryStep = null;
         Item = value;
         Context.Attempt = 1;
         Phase = RunPhase.Step;
-        if (!wasRead)
+        if (!beforeFirstStep)
         {
-            StepIndex++; // a replacement for an unreadable item is the task's input: start at the first step
+            Advance(); // a replacement for an item that failed before its first step is the task's input: start there
         }
     }
 
-    public void Drop() => Finish(RunOutcome.Dropped);
+    /// <summary>Drops the item: the run ends as dropped, or, for an item a flatMap emitted, the run goes on with the next one.</summary>
+    public void Drop()
+    {
+        if (_emitted is null)
+        {
+            Finish(RunOutcome.Dropped);
+        }
+        else
+        {
+            NextEmitted();
+        }
+    }
 
     public void Finish(RunOutcome outcome)
     {
@@ -209,11 +259,18 @@ internal sealed class TaskRun : IWorkItem
         Phase = RunPhase.Faulted;
     }
 
-    /// <summary>Prepares the failed step (or dead-letter write) to be tried again.</summary>
+    /// <summary>Runs <paramref name="step"/> (the error handler or the dead-letter write) next, on a worker.</summary>
+    public void Recover(Step step)
+    {
+        _recoveryStep = step;
+        Phase = RunPhase.Recovery;
+    }
+
+    /// <summary>Prepares the failed step (or recovery step) to be tried again.</summary>
     public void PrepareRetry()
     {
         Context.Attempt++;
-        Phase = FailedStep is DeadLetterStep ? RunPhase.DeadLetter : RunPhase.Step;
+        Phase = _recoveryStep is null ? RunPhase.Step : RunPhase.Recovery;
         Error = null;
         FailedStep = null;
     }
@@ -235,6 +292,7 @@ internal sealed class TaskRun : IWorkItem
     /// </summary>
     public void Execute()
     {
+        TakeOver();
         HasStarted = true;
         do
         {
@@ -244,25 +302,76 @@ internal sealed class TaskRun : IWorkItem
                 break;
             }
 
-            ExecutionContext.Run(ExecutionContext!, s_executePhase, this); // set for every run when it starts
+            ExecutionContext.Run(ExecutionContext!, s_executeStep, this); // set for every run when it starts
         }
         while (Phase == RunPhase.Step && !IsAtEnd && _pending is null);
 
         if (_pending is { } pending)
         {
             // Nothing may touch the run after this line: the continuation may already be handing it on.
+            HandOff();
             pending.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_onPendingCompleted);
         }
         else
         {
-            Scheduler.RunLoop.Enqueue(this);
+            HandOff();
+            _runLoop.Enqueue(this);
         }
     }
 
-    /// <summary>Whether a worker has executed the run before (resumed runs go ahead of fresh ones).</summary>
-    public bool HasStarted { get; private set; }
+    /// <summary>Debug builds: asserts that nobody else owns the run and makes the calling thread its owner.</summary>
+    [Conditional("DEBUG")]
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1822", Justification = "Uses the owner field in debug builds.")]
+    public void TakeOver()
+    {
+#if DEBUG
+        var previous = Interlocked.CompareExchange(ref _owner, System.Environment.CurrentManagedThreadId, 0);
+        Debug.Assert(previous == 0, $"Run taken over by thread {System.Environment.CurrentManagedThreadId} while thread {previous} owns it.");
+#endif
+    }
 
-    private void SetItem<T>(T value)
+    /// <summary>Debug builds: asserts that the calling thread owns the run and gives it up (before handing it on).</summary>
+    [Conditional("DEBUG")]
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1822", Justification = "Uses the owner field in debug builds.")]
+    public void HandOff()
+    {
+#if DEBUG
+        var previous = Interlocked.Exchange(ref _owner, 0);
+        Debug.Assert(previous == System.Environment.CurrentManagedThreadId, $"Run handed off by thread {System.Environment.CurrentManagedThreadId}, but thread {previous} owns it.");
+#endif
+    }
+
+    /// <summary>
+    /// Starts the next emitted item at the start of the flatMap's path, or, when none is left, ends the run: completed
+    /// when at least one emitted item reached the end, else dropped (a flatMap that emitted nothing, or filters that
+    /// dropped everything).
+    /// </summary>
+    private void NextEmitted()
+    {
+        var emitted = _emitted!;
+        if (emitted.MoveNext(this))
+        {
+            Enter(emitted.Path);
+            return;
+        }
+
+        _emitted = emitted.Outer;
+        if (_emitted is null)
+        {
+            Finish(emitted.Completed > 0 ? RunOutcome.Completed : RunOutcome.Dropped);
+            return;
+        }
+
+        // A nested flatMap is done with the outer item that emitted its items: the outer one goes on with its next.
+        if (emitted.Completed > 0)
+        {
+            _emitted.Completed++;
+        }
+
+        NextEmitted();
+    }
+
+    public void SetItem<T>(T value)
     {
         if (!typeof(T).IsValueType)
         {
@@ -278,24 +387,9 @@ internal sealed class TaskRun : IWorkItem
         }
     }
 
-    private void ExecutePhase()
+    private void RunStep()
     {
-        switch (Phase)
-        {
-            case RunPhase.HandleError:
-                Scheduler.HandleError(this);
-                break;
-            case RunPhase.DeadLetter:
-                RunStep(Task.DeadLetterStep!);
-                break;
-            default:
-                RunStep(CurrentStep);
-                break;
-        }
-    }
-
-    private void RunStep(Step step)
-    {
+        var step = ActiveStep;
         _stepStartedAt = Stopwatch.GetTimestamp();
         try
         {
@@ -306,17 +400,18 @@ internal sealed class TaskRun : IWorkItem
             Fault(error, step);
         }
 
-        if (_pending is null)
+        if (_pending is null && step.IsTimed)
         {
-            Scheduler.Diagnostics.RecordStep(Task, step, _stepStartedAt);
+            _diagnostics.RecordStep(Task, step, _stepStartedAt);
         }
     }
 
     private void OnPendingCompleted()
     {
+        TakeOver();
         var pending = _pending!;
         _pending = null;
-        var step = Phase == RunPhase.DeadLetter ? Task.DeadLetterStep! : CurrentStep;
+        var step = ActiveStep;
         try
         {
             step.CompletePending(this, pending);
@@ -326,49 +421,12 @@ internal sealed class TaskRun : IWorkItem
             Fault(error, step);
         }
 
-        Scheduler.Diagnostics.RecordStep(Task, step, _stepStartedAt);
-        Scheduler.RunLoop.Enqueue(this);
-    }
-}
-
-/// <summary>The pseudo-step an unreadable item fails in (see <see cref="ProcessingFailure.ReadStepName"/>).</summary>
-internal sealed class ReadFailureStep(Type inputType) : Step(ProcessingFailure.ReadStepName, inputType)
-{
-    public override bool IsProcessor => false;
-
-    public override void Execute(TaskRun run) => throw new InvalidOperationException("The read step never executes.");
-}
-
-/// <summary>Writes a run's <see cref="ProcessingFailure"/> to the task's dead-letter output.</summary>
-internal sealed class DeadLetterStep(OutputSink<ProcessingFailure> sink) : Step("dead-letter", typeof(ProcessingFailure))
-{
-    public override bool IsProcessor => false;
-
-    public override void Execute(TaskRun run)
-    {
-        var write = sink.WriteAsync(run.Failure!, run.CancellationToken);
-        if (write.IsCompletedSuccessfully)
+        if (step.IsTimed)
         {
-            write.GetAwaiter().GetResult(); // a ValueTask backed by a pooled source is recycled only by GetResult
-            Written(run);
+            _diagnostics.RecordStep(Task, step, _stepStartedAt);
         }
-        else
-        {
-            run.AwaitPending(write.AsTask());
-        }
-    }
 
-    public override void CompletePending(TaskRun run, Task pending)
-    {
-        pending.GetAwaiter().GetResult();
-        Written(run);
+        HandOff();
+        _runLoop.Enqueue(this);
     }
-
-    private static void Written(TaskRun run)
-    {
-        run.DeadLettered = true;
-        run.Finish(RunOutcome.Failed);
-    }
-
-    public override bool IsTransientFailure(Exception error) => sink.IsTransient(error);
 }

@@ -13,12 +13,17 @@ internal sealed class TaskRuntime
     public long Abandoned;
     public long Retried;
 
-    public TaskRuntime(TaskDefinition definition, WorkerPool workers)
+    public TaskRuntime(TaskDefinition definition, WorkerPool workers, WorkerPool? reservedWorkers, FailurePolicy failures, PollBudget budget)
     {
+        Budget = budget;
         Definition = definition;
         Workers = workers;
-        ReadStep = new ReadFailureStep(definition.InputType);
+        _highWorkers = reservedWorkers ?? workers;
+        Priority = PriorityPolicy.For(definition);
+        ReadStep = new StartFailureStep(ProcessingFailure.ReadStepName, definition.InputType, hasItem: false);
+        ErrorHandlerStep = definition.ErrorHandler is { } handler ? new ErrorHandlerStep(handler, failures) : null;
         DeadLetterStep = definition.DeadLetterSink is { } sink ? new DeadLetterStep(sink) : null;
+        Ordering = OrderingPolicy.For(definition, new StartFailureStep(TaskDefinition.OrderKeyStepName, definition.InputType, hasItem: true));
         RefillThreshold = Math.Max(1, definition.MaxInFlight / 16);
         MetricTag = new KeyValuePair<string, object?>(MeshineryDiagnostics.TaskTag, definition.Name);
         ActivityName = "run " + definition.Name;
@@ -36,7 +41,25 @@ internal sealed class TaskRuntime
 
     public WorkerPool Workers { get; }
 
+    /// <summary>Which runs are high priority.</summary>
+    public PriorityPolicy Priority { get; }
+
+    /// <summary>The pool a run's steps run on: the task's reserved workers for high-priority runs, when it has some.</summary>
+    public WorkerPool WorkersFor(TaskRun run) => run.IsHighPriority ? _highWorkers : Workers;
+
+    /// <summary>Sends the run's next step to its pool, in its lane.</summary>
+    public void Dispatch(TaskRun run, bool resumed) => WorkersFor(run).Enqueue(run, resumed, run.IsHighPriority);
+
+    /// <summary>The pseudo-step an unreadable item fails in.</summary>
     public Step ReadStep { get; }
+
+    public ErrorHandlerStep? ErrorHandlerStep { get; }
+
+    /// <summary>How many items the poll loop may read for the task beyond its free slots (its rate limit).</summary>
+    public PollBudget Budget { get; }
+
+    /// <summary>When the task's runs may start (unordered, by key, by partition).</summary>
+    public OrderingPolicy Ordering { get; }
 
     public DeadLetterStep? DeadLetterStep { get; }
 
@@ -49,6 +72,8 @@ internal sealed class TaskRuntime
     public KeyValuePair<string, object?> MetricTag { get; }
 
     public int FreeSlots => Definition.MaxInFlight - Volatile.Read(ref InFlight);
+
+    private readonly WorkerPool _highWorkers;
 
     public TaskStatistics GetStatistics() => new(
         Name,

@@ -37,6 +37,13 @@ public readonly struct SourceItem<T>
     /// </summary>
     public ActivityContext ParentActivityContext { get; init; }
 
+    /// <summary>
+    /// The item's key, or <see langword="null"/>: for Kafka, the message key's bytes (a <c>byte[]</c>, compared
+    /// by content). The run carries it (<see cref="TaskRunContext.Key"/>), and a task ordered with
+    /// <see cref="TaskBuilder{TInput, T}.OrderByKey()"/> keeps the items of one key in order by it.
+    /// </summary>
+    public object? Key { get; init; }
+
     /// <summary>Why the item could not be read, or <see langword="null"/> when it was read successfully.</summary>
     public Exception? ReadError { get; internal init; }
 }

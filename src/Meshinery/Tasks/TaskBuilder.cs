@@ -30,6 +30,48 @@ public sealed class TaskBuilder<TInput, T>
     }
 
     /// <summary>
+    /// Adds an input whose items are high priority (a priority lane): their steps go ahead of normal ones on the task's
+    /// workers (see <see cref="WithPriority"/>). Otherwise like <see cref="ReadFrom"/>.
+    /// </summary>
+    /// <param name="source">The input source.</param>
+    /// <returns>This builder.</returns>
+    public TaskBuilder<TInput, T> ReadPriorityFrom(InputSource<TInput> source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        _task.Inputs.Add(new InputBinding<TInput>(source) { IsHighPriority = true });
+        return this;
+    }
+
+    /// <summary>
+    /// Ranks the task's items: those for which <paramref name="isHigh"/> is true are high priority. Their steps go ahead
+    /// of normal steps on the worker pool (ambulance), also after awaits and retries; after
+    /// <c>8</c> high-priority steps in a row a worker takes a waiting normal step, so normal items are never starved.
+    /// With <see cref="WithReservedWorkers"/> they run on reserved threads instead (carpool). The selector runs once per
+    /// item, when its run starts; an item whose selector throws takes the error path (step <c>priority</c>).
+    /// </summary>
+    /// <param name="isHigh">Whether an item is high priority.</param>
+    /// <returns>This builder.</returns>
+    public TaskBuilder<TInput, T> WithPriority(Func<TInput, bool> isHigh)
+    {
+        ArgumentNullException.ThrowIfNull(isHigh);
+        _task.PrioritySelector = run => isHigh(run.GetItem<TInput>());
+        return this;
+    }
+
+    /// <summary>
+    /// Reserves <paramref name="workers"/> of the task's own threads (<see cref="WithWorkerThreads(int)"/>) for high-priority
+    /// items (carpool): high-priority steps run only on them, at most <paramref name="workers"/> at once, and never wait
+    /// behind normal steps; normal steps run on the other threads, and the reserved ones idle without high-priority work.
+    /// </summary>
+    /// <param name="workers">Reserved threads; more than 0 and fewer than the task's worker threads.</param>
+    /// <returns>This builder.</returns>
+    public TaskBuilder<TInput, T> WithReservedWorkers(int workers)
+    {
+        _task.ReservedWorkers = workers;
+        return this;
+    }
+
+    /// <summary>
     /// Sets how many of the task's runs may be in flight at once (read but not yet acknowledged). When the task is
     /// full, its inputs are not polled. Default: 256.
     /// </summary>
@@ -50,6 +92,90 @@ public sealed class TaskBuilder<TInput, T>
     public TaskBuilder<TInput, T> WithWorkerThreads(int workerThreads)
     {
         _task.WorkerThreads = workerThreads;
+        return this;
+    }
+
+    /// <summary>
+    /// Limits how fast the task reads: at most <paramref name="permits"/> items per <paramref name="per"/>, with bursts of
+    /// up to <paramref name="permits"/> (a token bucket of <c>System.Threading.RateLimiting</c>, refilled every
+    /// <paramref name="per"/> on the engine's clock). The limit is back-pressure: items beyond it are not read, so they
+    /// wait in their source (a Kafka input pauses its partitions once its buffer is full, as for a full task); nothing is dropped. Injected runs are not
+    /// limited. Default: no limit.
+    /// </summary>
+    /// <param name="permits">Items per period; must be greater than 0.</param>
+    /// <param name="per">The period; must be greater than 0. Use a shorter period (10 per 100 ms rather than 100 per second) for smaller bursts.</param>
+    /// <returns>This builder.</returns>
+    public TaskBuilder<TInput, T> WithRateLimit(int permits, TimeSpan per)
+    {
+        _task.RateLimit = new RateLimit(permits, per);
+        return this;
+    }
+
+    /// <summary>
+    /// Sets which runs of the task may overlap. <see cref="TaskOrdering.Key"/> orders by the source's key (for Kafka, the
+    /// message key); use <see cref="OrderByKey{TKey}(Func{TInput, TKey})"/> for a key of your own. Default:
+    /// <see cref="TaskOrdering.Unordered"/>. Injected runs (<see cref="MeshineryEngine.InjectAsync{T}"/>) are never ordered.
+    /// </summary>
+    /// <param name="ordering">The ordering.</param>
+    /// <returns>This builder.</returns>
+    public TaskBuilder<TInput, T> WithOrdering(TaskOrdering ordering)
+    {
+        _task.SetOrdering(ordering, null, $"WithOrdering({ordering})");
+        return this;
+    }
+
+    /// <summary>
+    /// Orders the task's runs by the source's key (<see cref="SourceItem{T}.Key"/>; for Kafka, the message key, compared
+    /// by its bytes): runs with the same key start in the order they were read and never overlap, runs of different keys
+    /// run in parallel up to the in-flight limit. An item without a key takes the error path.
+    /// </summary>
+    /// <returns>This builder.</returns>
+    public TaskBuilder<TInput, T> OrderByKey()
+    {
+        _task.SetOrdering(TaskOrdering.Key, null, "OrderByKey()");
+        return this;
+    }
+
+    /// <summary>
+    /// Orders the task's runs by a key of the input item (for example <c>order =&gt; order.AccountId</c>), for any
+    /// source: runs with the same key start in the order they were read and never overlap. The selector runs once per
+    /// item, when its run starts; an item whose selector throws or returns <see langword="null"/> takes the error path
+    /// (step <c>order-key</c>) without holding up any key.
+    /// </summary>
+    /// <typeparam name="TKey">The key type; keys are compared with their own equality.</typeparam>
+    /// <param name="selector">Returns the item's key.</param>
+    /// <returns>This builder.</returns>
+    public TaskBuilder<TInput, T> OrderByKey<TKey>(Func<TInput, TKey> selector)
+    {
+        ArgumentNullException.ThrowIfNull(selector);
+        _task.SetOrdering(TaskOrdering.Key, run => selector(run.GetItem<TInput>()), "OrderByKey(selector)");
+        return this;
+    }
+
+    /// <summary>Runs one item at a time per partition of each input, in the order read (what Kafka Streams does).</summary>
+    /// <returns>This builder.</returns>
+    public TaskBuilder<TInput, T> OrderByPartition()
+    {
+        _task.SetOrdering(TaskOrdering.Partition, null, "OrderByPartition()");
+        return this;
+    }
+
+    /// <summary>
+    /// Gives the task an elastic pool of its own: it starts with <paramref name="minThreads"/> threads, starts one more
+    /// whenever a step is queued while every thread is busy (up to <paramref name="maxThreads"/>), and releases a thread
+    /// that found no work for <paramref name="idleTimeout"/> (never below the minimum). Its size is the
+    /// <c>meshinery.workers.size</c> metric. Reserved workers (<see cref="WithReservedWorkers"/>) are taken out of both
+    /// bounds.
+    /// </summary>
+    /// <param name="minThreads">The threads it starts with and shrinks back to; greater than 0.</param>
+    /// <param name="maxThreads">The most threads; not less than <paramref name="minThreads"/>.</param>
+    /// <param name="idleTimeout">How long a thread above the minimum waits for work before it exits. Default: 30 s.</param>
+    /// <returns>This builder.</returns>
+    public TaskBuilder<TInput, T> WithWorkerThreads(int minThreads, int maxThreads, TimeSpan? idleTimeout = null)
+    {
+        _task.WorkerThreads = minThreads;
+        _task.MaxWorkerThreads = maxThreads;
+        _task.WorkerIdleTimeout = idleTimeout;
         return this;
     }
 
@@ -139,6 +265,28 @@ public sealed class TaskBuilder<TInput, T>
     {
         ArgumentNullException.ThrowIfNull(processor);
         return Then<TOut>(new AsyncStep<T, TOut>(StepName(name, "process"), processor));
+    }
+
+    /// <summary>
+    /// Emits any number of items for each item (flatMap): the steps after this one run for every emitted item in turn,
+    /// one after the other inside the same run. The input item is acknowledged once, after every output of every emitted
+    /// item is durable (so a Kafka offset is committed only then); a failure of any emitted item in a later step is the
+    /// run's failure (that step's retries, then the error path with the emitted item as the failed one; the emitted
+    /// items after it are not processed). An emitted item dropped by a later filter does not end the run; a run none of
+    /// whose emitted items reaches the end (or that emitted none) is acknowledged as dropped. The sequence is read
+    /// entirely when the step runs, on the worker.
+    /// </summary>
+    /// <typeparam name="TOut">The type of the emitted items.</typeparam>
+    /// <param name="expand">Returns the items to emit; it may block.</param>
+    /// <param name="name">The step's name. Default: <c>flat-map-N</c>.</param>
+    /// <returns>A builder for the steps each emitted item goes through.</returns>
+    public TaskBuilder<TInput, TOut> FlatMap<TOut>(Func<T, IEnumerable<TOut>> expand, string? name = null)
+    {
+        ArgumentNullException.ThrowIfNull(expand);
+        var path = new PipelineSpec();
+        Then<T>(new FlatMapStep<T, TOut>(StepName(name, "flat-map"), expand, path));
+        _pipeline.Close(); // what follows belongs to the emitted items' path
+        return new TaskBuilder<TInput, TOut>(_task, path);
     }
 
     /// <summary>Keeps only the items for which <paramref name="predicate"/> is true; the others are acknowledged as dropped.</summary>

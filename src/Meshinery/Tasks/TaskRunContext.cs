@@ -20,12 +20,13 @@ public sealed class TaskRunContext : IReadOnlyList<KeyValuePair<string, object?>
     private const int FixedScopeEntries = 5;
     private List<KeyValuePair<string, object?>>? _logProperties;
 
-    internal TaskRunContext(TaskData taskData, long runId, SourcePosition position, object? sourceRecord, CancellationToken cancellationToken)
+    internal TaskRunContext(TaskData taskData, long runId, SourcePosition position, object? sourceRecord, CancellationToken cancellationToken, object? key = null)
     {
         TaskData = taskData;
         RunId = runId;
         Position = position;
         SourceRecord = sourceRecord;
+        Key = key;
         CancellationToken = cancellationToken;
     }
 
@@ -49,6 +50,12 @@ public sealed class TaskRunContext : IReadOnlyList<KeyValuePair<string, object?>
     /// <c>ConsumeResult&lt;byte[], byte[]&gt;</c> with the message's key, headers and timestamp.
     /// </summary>
     public object? SourceRecord { get; }
+
+    /// <summary>
+    /// The key of the run's input item (<see cref="SourceItem{T}.Key"/>), or <see langword="null"/>: for a Kafka input,
+    /// the message key's bytes.
+    /// </summary>
+    public object? Key { get; }
 
     /// <summary>The attempt of the current step: 1 for the first try, more when it is retried.</summary>
     public int Attempt { get; internal set; } = 1;

@@ -22,6 +22,11 @@ internal sealed partial class TaskSpec(string name, Type inputType)
 
     public int? WorkerThreads { get; set; }
 
+    /// <summary>The most threads of an elastic pool (<see cref="WorkerThreads"/> is then its minimum).</summary>
+    public int? MaxWorkerThreads { get; set; }
+
+    public TimeSpan? WorkerIdleTimeout { get; set; }
+
     public Dictionary<string, string> Data { get; } = new(StringComparer.Ordinal);
 
     public RetryOptions Retry { get; set; } = new();
@@ -31,6 +36,26 @@ internal sealed partial class TaskSpec(string name, Type inputType)
     public OutputSink<ProcessingFailure>? DeadLetterSink { get; set; }
 
     public int StepCount { get; set; }
+
+    public RateLimit? RateLimit { get; set; }
+
+    public Func<TaskRun, bool>? PrioritySelector { get; set; }
+
+    public int? ReservedWorkers { get; set; }
+
+    public TaskOrdering Ordering { get; private set; }
+
+    public Func<TaskRun, object?>? OrderingKey { get; private set; }
+
+    private List<string> OrderingCalls { get; } = [];
+
+    /// <summary>Records an ordering call; more than one is reported at build.</summary>
+    public void SetOrdering(TaskOrdering ordering, Func<TaskRun, object?>? key, string call)
+    {
+        Ordering = ordering;
+        OrderingKey = key;
+        OrderingCalls.Add(call);
+    }
 
     /// <summary>Validates the task; returns its definition, or <see langword="null"/> after adding its problems to <paramref name="problems"/>.</summary>
     public TaskDefinition? Build(List<ConfigurationProblem> problems)
@@ -63,7 +88,58 @@ internal sealed partial class TaskSpec(string name, Type inputType)
             Problem("WorkerThreads", $"must be greater than 0 (was {WorkerThreads})");
         }
 
+        if (MaxWorkerThreads is { } max && WorkerThreads is { } min && max < min)
+        {
+            Problem("WorkerThreads", $"the maximum of an elastic pool must not be less than its minimum (was min {min}, max {max})");
+        }
+
+        if (WorkerIdleTimeout is { } idle && idle <= TimeSpan.Zero)
+        {
+            Problem("WorkerThreads", $"the idle timeout of an elastic pool must be greater than 0 (was {idle})");
+        }
+
         ValidateRetry(Problem);
+
+        if (RateLimit is { Permits: <= 0 } badPermits)
+        {
+            Problem("RateLimit", $"the permits per period must be greater than 0 (was {badPermits.Permits})");
+        }
+
+        if (RateLimit is { } limit && limit.Per <= TimeSpan.Zero)
+        {
+            Problem("RateLimit", $"the period must be greater than 0 (was {limit.Per})");
+        }
+
+        if (ReservedWorkers is { } reserved)
+        {
+            if (reserved <= 0)
+            {
+                Problem("ReservedWorkers", $"must be greater than 0 (was {reserved})");
+            }
+            else if (WorkerThreads is not { } threads)
+            {
+                Problem("ReservedWorkers", "reserved workers are taken out of the task's own pool: call WithWorkerThreads too");
+            }
+            else if (reserved >= threads)
+            {
+                Problem("ReservedWorkers", $"must be less than WorkerThreads ({threads}), so that normal items keep a worker (was {reserved})");
+            }
+
+            if (PrioritySelector is null && !Inputs.Any(i => i.IsHighPriority))
+            {
+                Problem("ReservedWorkers", "nothing is high priority: add WithPriority or ReadPriorityFrom");
+            }
+        }
+
+        if (OrderingCalls.Count > 1)
+        {
+            Problem("Ordering", $"the ordering is set more than once ({string.Join(", then ", OrderingCalls)}); a task has one ordering");
+        }
+
+        if (!Enum.IsDefined(Ordering))
+        {
+            Problem("Ordering", $"'{Ordering}' is not a TaskOrdering value");
+        }
 
         foreach (var key in Data.Keys.Where(k => k.StartsWith("meshinery.", StringComparison.Ordinal)))
         {
@@ -94,7 +170,9 @@ internal sealed partial class TaskSpec(string name, Type inputType)
         };
 
         return new TaskDefinition(
-            Name, InputType, [.. Inputs], root, MaxInFlight, WorkerThreads, new TaskData(data), Retry.Clone(), ErrorHandler, DeadLetterSink);
+            Name, InputType, [.. Inputs], root, MaxInFlight, WorkerThreads, new TaskData(data), Retry.Clone(), ErrorHandler, DeadLetterSink,
+            Ordering, OrderingKey, RateLimit, PrioritySelector, ReservedWorkers is > 0 ? ReservedWorkers.Value : 0,
+            MaxWorkerThreads, WorkerIdleTimeout);
     }
 
     private void ValidateRetry(Action<string, string> problem)
@@ -136,7 +214,7 @@ internal sealed class PipelineSpec
     {
         if (IsClosed)
         {
-            return $"step '{step.Name}' follows a Branch; a branch ends its pipeline, so add the step inside the branch paths";
+            return $"step '{step.Name}' follows a Branch or a FlatMap, which end their pipeline; add the step inside the branch paths, or on the builder FlatMap returns";
         }
 
         _steps.Add(step);

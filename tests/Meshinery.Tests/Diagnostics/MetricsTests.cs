@@ -26,6 +26,9 @@ public class MetricsTests
 
         await harness.StartAsync();
         await input.WaitForAcknowledgementsAsync(8);
+        // Both failing runs must wait in the delay queue before the clock moves: one still running would be due a
+        // second after the move, with nothing left to move the clock again.
+        await collectors.WaitForAsync("meshinery.runs.retried", 2);
         await time.WaitForTimerAsync(TimeSpan.FromSeconds(1));
         time.Advance(TimeSpan.FromSeconds(1));
         await input.WaitForAcknowledgementsAsync(10);
@@ -147,6 +150,9 @@ public class MetricsTests
 
         public long Sum(string instrument, string taskName) =>
             _collectors[instrument].GetMeasurementSnapshot().Where(m => Equals(m.Tags["meshinery.task"], taskName)).Sum(m => m.Value);
+
+        public Task WaitForAsync(string instrument, int measurements) =>
+            _collectors[instrument].WaitForMeasurementsAsync(measurements).Within($"{measurements} measurements of {instrument}");
 
         public void Dispose()
         {

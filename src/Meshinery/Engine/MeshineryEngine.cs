@@ -152,7 +152,7 @@ public sealed class MeshineryEngine : IAsyncDisposable
         }
 
         var completion = new TaskCompletionSource<RunResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _scheduler.StartRun(task, item, SourcePosition.Injected, acknowledger: null, raw: null, readError: null, injectCompletion: completion);
+        _scheduler.Starter.StartRun(task, new SourceItem<T>(item, SourcePosition.Injected), injectCompletion: completion);
         return await completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
