@@ -81,7 +81,8 @@ public class KeyOrderingTests(KafkaFixture kafka)
         }
 
         present.Values.Should().AllSatisfy(a => a.MaxPresent.Should().Be(1));
-        commitsWhileHeld.Should().OnlyContain(c => c == 0, "nothing past the held offset 0 is committed before it finishes");
+        // No commit may have happened yet while key-0 was held (the commit interval is short but not a signal): none past 0.
+        commitsWhileHeld.Should().NotContain(c => c > 0, "nothing past the held offset 0 is committed before it finishes");
         kafka.CommittedOffsets(groupId, topic).Should().BeEquivalentTo(kafka.EndOffsets(topic));
     }
 }
