@@ -6,6 +6,7 @@
 //   ./build.sh faults                        every scenario but the soak
 //   ./build.sh faults --scenario crash       one (or a comma-separated list; --list names them)
 //   ./build.sh faults --scenario soak --soak-minutes 2
+//   ./build.sh faults --scenario scale-out --results bench/results/scale-out   1 instance, then 3 (issue 8's figure)
 //
 // Results: bench/results/faults/NAME.json, NAME.log and summary.md. Exit code 1 when a scenario failed its checks.
 using System.Globalization;
@@ -79,4 +80,5 @@ static IEnumerable<Scenario> AllScenarios(double soakMinutes) =>
     .. RequestErrorsScenario.All(),
     new DeadLetterUnavailableScenario(),
     new SoakScenario(TimeSpan.FromMinutes(soakMinutes)),
+    new ScaleOutScenario(),
 ];
