@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
+using Meshinery.Kafka;
 
 namespace OrderEnrichment;
 
@@ -31,6 +32,8 @@ internal sealed record SampleSettings
           --max-pending-per-partition N  the library's per-partition back-pressure limit (its default)
           --session-timeout-ms N         the consumer group session timeout (10000)
           --linger-ms N                  the output producers' linger.ms: how long a write waits to be batched (the library's default: 1)
+          --assignment PROTOCOL          the consumer group protocol: range, roundrobin or cooperative-sticky (the library's
+                                         default: librdkafka's range,roundrobin)
           --profile                      also report where each message spends its time (per-step durations)
           --verbose                      Meshinery's debug logs (partition pauses and resumes, ...)
           --otel-console                 export Meshinery's metrics (every 5 s) and traces (one per message) to stdout with
@@ -90,6 +93,9 @@ internal sealed record SampleSettings
     public TimeSpan SessionTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     public int? LingerMs { get; init; }
+
+    /// <summary>The group protocol (<c>--assignment</c>); <see langword="null"/>: the library's default.</summary>
+    public PartitionAssignment? Assignment { get; init; }
 
     public bool Profile { get; init; }
 
@@ -181,7 +187,7 @@ internal sealed record SampleSettings
     private static bool IsKnown(string name) => name is
         "--bootstrap-servers" or "--seed" or "--seed-invalid" or "--input-topic" or "--output-topic" or "--dead-letter-topic"
         or "--group-id" or "--partitions" or "--latency-ms" or "--max-in-flight" or "--worker-threads" or "--exit-when-idle"
-        or "--commit-interval-ms" or "--max-pending-per-partition" or "--session-timeout-ms" or "--linger-ms";
+        or "--commit-interval-ms" or "--max-pending-per-partition" or "--session-timeout-ms" or "--linger-ms" or "--assignment";
 
     private static bool TryApply(SampleSettings current, string name, string value, out SampleSettings updated, out string? problem)
     {
@@ -229,6 +235,22 @@ internal sealed record SampleSettings
                 }
 
                 updated = current with { ExitWhenIdle = TimeSpan.FromSeconds(seconds) };
+                return true;
+            case "--assignment":
+                PartitionAssignment? assignment = value switch
+                {
+                    "range" => PartitionAssignment.Range,
+                    "roundrobin" => PartitionAssignment.RoundRobin,
+                    "cooperative-sticky" => PartitionAssignment.CooperativeSticky,
+                    _ => null,
+                };
+                if (assignment is null)
+                {
+                    problem = $"--assignment needs range, roundrobin or cooperative-sticky (was '{value}')";
+                    return false;
+                }
+
+                updated = current with { Assignment = assignment };
                 return true;
         }
 
