@@ -18,6 +18,7 @@ using Meshinery.Faults.Scenarios;
 var names = new List<string>();
 var soakMinutes = 30.0;
 string? assignment = null;
+var scaleOutArguments = new List<string>();
 var results = Path.Combine(SampleInstance.RepositoryRoot(), "bench", "results", "faults");
 for (var i = 0; i < args.Length; i++)
 {
@@ -33,11 +34,14 @@ for (var i = 0; i < args.Length; i++)
         case "--assignment" when i + 1 < args.Length:
             assignment = args[++i];
             break;
+        case "--max-in-flight" when i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var slots) && slots > 0:
+            scaleOutArguments.AddRange(["--max-in-flight", args[++i]]);
+            break;
         case "--results" when i + 1 < args.Length:
             results = Path.GetFullPath(args[++i]);
             break;
         case "--list":
-            foreach (var scenario in AllScenarios(soakMinutes, assignment))
+            foreach (var scenario in AllScenarios(soakMinutes, assignment, scaleOutArguments))
             {
                 Console.WriteLine($"{scenario.Name,-24} {scenario.Description}{(scenario.RunsByDefault ? "" : " (only when named)")}");
             }
@@ -45,12 +49,12 @@ for (var i = 0; i < args.Length; i++)
             return 0;
         default:
             Console.Error.WriteLine($"unknown or incomplete option '{args[i]}'");
-            Console.Error.WriteLine("usage: ./build.sh faults [--scenario NAME[,NAME...]] [--soak-minutes N (at most 240)] [--results DIR] [--assignment range|roundrobin|cooperative-sticky (churn)] [--list]");
+            Console.Error.WriteLine("usage: ./build.sh faults [--scenario NAME[,NAME...]] [--soak-minutes N (at most 240)] [--results DIR] [--assignment range|roundrobin|cooperative-sticky (churn)] [--max-in-flight N (scale-out)] [--list]");
             return 2;
     }
 }
 
-var all = AllScenarios(soakMinutes, assignment).ToList();
+var all = AllScenarios(soakMinutes, assignment, scaleOutArguments).ToList();
 var unknown = names.Where(n => all.All(s => s.Name != n)).ToList();
 if (unknown.Count > 0)
 {
@@ -77,7 +81,7 @@ foreach (var scenario in selected)
 Console.Error.WriteLine($"results in {results}");
 return failed == 0 ? 0 : 1;
 
-static IEnumerable<Scenario> AllScenarios(double soakMinutes, string? assignment) =>
+static IEnumerable<Scenario> AllScenarios(double soakMinutes, string? assignment, IReadOnlyList<string> scaleOutArguments) =>
 [
     new ChurnScenario(assignment),
     new CrashScenario(),
@@ -85,5 +89,5 @@ static IEnumerable<Scenario> AllScenarios(double soakMinutes, string? assignment
     .. RequestErrorsScenario.All(),
     new DeadLetterUnavailableScenario(),
     new SoakScenario(TimeSpan.FromMinutes(soakMinutes)),
-    new ScaleOutScenario(),
+    new ScaleOutScenario(scaleOutArguments),
 ];

@@ -9,13 +9,15 @@ namespace Meshinery.Faults.Scenarios;
 /// fresh cluster with fresh 12-partition topics. Each phase waits for its group to settle before it seeds, so the
 /// throughput (outputs per second from the first output to the last) measures processing, not joining.
 /// </summary>
-internal sealed class ScaleOutScenario : Scenario
+/// <param name="sampleArguments">More sample options for every instance of both phases (e.g. <c>--max-in-flight 50</c>).</param>
+internal sealed class ScaleOutScenario(IReadOnlyList<string> sampleArguments) : Scenario
 {
     private const int Orders = 24_000;
 
     public override string Name => "scale-out";
 
-    public override string Description => "24,000 orders on 12 partitions through 1 instance, then through 3 instances of one group (fresh topics each)";
+    public override string Description => "24,000 orders on 12 partitions through 1 instance, then through 3 instances of one group (fresh topics each)"
+        + (sampleArguments.Count == 0 ? "" : $"; sample options {string.Join(' ', sampleArguments)}");
 
     public override int Partitions => 12;
 
@@ -23,11 +25,11 @@ internal sealed class ScaleOutScenario : Scenario
 
     public override async Task<ScenarioResult> RunAsync(ScenarioRun run)
     {
-        var one = await MeasureAsync(run, 1).ConfigureAwait(false);
+        var one = await MeasureAsync(run, 1, sampleArguments).ConfigureAwait(false);
         ScenarioResult three;
         await using (var second = await ScenarioRun.StartAsync(Name + "-3", Partitions).ConfigureAwait(false))
         {
-            three = await MeasureAsync(second, 3).ConfigureAwait(false);
+            three = await MeasureAsync(second, 3, sampleArguments).ConfigureAwait(false);
             run.Include("=== the 3-instance phase (its own cluster and topics)", second.Transcript());
         }
 
@@ -57,11 +59,11 @@ internal sealed class ScaleOutScenario : Scenario
         };
     }
 
-    private static async Task<ScenarioResult> MeasureAsync(ScenarioRun run, int instances)
+    private static async Task<ScenarioResult> MeasureAsync(ScenarioRun run, int instances, IReadOnlyList<string> sampleArguments)
     {
         foreach (var name in "abc"[..instances])
         {
-            run.StartInstance(name.ToString());
+            run.StartInstance(name.ToString(), [.. sampleArguments]);
         }
 
         var settled = await run.WaitForSettledGroupAsync(WorkDeadline).ConfigureAwait(false);
