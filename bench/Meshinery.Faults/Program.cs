@@ -6,6 +6,8 @@
 //   ./build.sh faults                        every scenario but the soak
 //   ./build.sh faults --scenario crash       one (or a comma-separated list; --list names them)
 //   ./build.sh faults --scenario soak --soak-minutes 2
+//   ./build.sh faults --scenario churn --assignment cooperative-sticky   the sample's group protocol, for churn
+//   ./build.sh faults --scenario scale-out --results bench/results/scale-out   1 instance, then 3 (issue 8's figure)
 //
 // Results: bench/results/faults/NAME.json, NAME.log and summary.md. Exit code 1 when a scenario failed its checks.
 using System.Globalization;
@@ -15,6 +17,8 @@ using Meshinery.Faults.Scenarios;
 
 var names = new List<string>();
 var soakMinutes = 30.0;
+string? assignment = null;
+var scaleOutArguments = new List<string>();
 var results = Path.Combine(SampleInstance.RepositoryRoot(), "bench", "results", "faults");
 for (var i = 0; i < args.Length; i++)
 {
@@ -27,11 +31,17 @@ for (var i = 0; i < args.Length; i++)
             soakMinutes = minutes;
             i++;
             break;
+        case "--assignment" when i + 1 < args.Length:
+            assignment = args[++i];
+            break;
+        case "--max-in-flight" when i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var slots) && slots > 0:
+            scaleOutArguments.AddRange(["--max-in-flight", args[++i]]);
+            break;
         case "--results" when i + 1 < args.Length:
             results = Path.GetFullPath(args[++i]);
             break;
         case "--list":
-            foreach (var scenario in AllScenarios(soakMinutes))
+            foreach (var scenario in AllScenarios(soakMinutes, assignment, scaleOutArguments))
             {
                 Console.WriteLine($"{scenario.Name,-24} {scenario.Description}{(scenario.RunsByDefault ? "" : " (only when named)")}");
             }
@@ -39,12 +49,12 @@ for (var i = 0; i < args.Length; i++)
             return 0;
         default:
             Console.Error.WriteLine($"unknown or incomplete option '{args[i]}'");
-            Console.Error.WriteLine("usage: ./build.sh faults [--scenario NAME[,NAME...]] [--soak-minutes N (at most 240)] [--results DIR] [--list]");
+            Console.Error.WriteLine("usage: ./build.sh faults [--scenario NAME[,NAME...]] [--soak-minutes N (at most 240)] [--results DIR] [--assignment range|roundrobin|cooperative-sticky (churn)] [--max-in-flight N (scale-out)] [--list]");
             return 2;
     }
 }
 
-var all = AllScenarios(soakMinutes).ToList();
+var all = AllScenarios(soakMinutes, assignment, scaleOutArguments).ToList();
 var unknown = names.Where(n => all.All(s => s.Name != n)).ToList();
 if (unknown.Count > 0)
 {
@@ -71,12 +81,13 @@ foreach (var scenario in selected)
 Console.Error.WriteLine($"results in {results}");
 return failed == 0 ? 0 : 1;
 
-static IEnumerable<Scenario> AllScenarios(double soakMinutes) =>
+static IEnumerable<Scenario> AllScenarios(double soakMinutes, string? assignment, IReadOnlyList<string> scaleOutArguments) =>
 [
-    new ChurnScenario(),
+    new ChurnScenario(assignment),
     new CrashScenario(),
     new BrokerOutageScenario(),
     .. RequestErrorsScenario.All(),
     new DeadLetterUnavailableScenario(),
     new SoakScenario(TimeSpan.FromMinutes(soakMinutes)),
+    new ScaleOutScenario(scaleOutArguments),
 ];

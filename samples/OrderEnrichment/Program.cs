@@ -132,6 +132,11 @@ static async Task<int> RunAsync(SampleSettings settings)
                 kafka.MaxPendingPerPartition = maxPending;
             }
 
+            if (settings.Assignment is { } assignment)
+            {
+                kafka.Assignment = assignment;
+            }
+
             if (settings.LingerMs is { } linger)
             {
                 kafka.ProducerConfig["linger.ms"] = linger.ToString(CultureInfo.InvariantCulture);

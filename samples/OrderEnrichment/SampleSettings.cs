@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
+using Meshinery.Kafka;
 
 namespace OrderEnrichment;
 
@@ -35,6 +36,8 @@ internal sealed record SampleSettings
                                          which orders may be enriched at once (unordered); key: one order at a time per
                                          Kafka message key, and the seeder then keys the orders by customer, so each
                                          customer's orders are enriched and written in their input order
+          --assignment PROTOCOL          the consumer group protocol: range, roundrobin or cooperative-sticky (the library's
+                                         default: librdkafka's range,roundrobin)
           --profile                      also report where each message spends its time (per-step durations)
           --verbose                      Meshinery's debug logs (partition pauses and resumes, ...)
           --otel-console                 export Meshinery's metrics (every 5 s) and traces (one per message) to stdout with
@@ -96,6 +99,8 @@ internal sealed record SampleSettings
     public int? LingerMs { get; init; }
 
     public Meshinery.TaskOrdering Ordering { get; init; }
+    /// <summary>The group protocol (<c>--assignment</c>); <see langword="null"/>: the library's default.</summary>
+    public PartitionAssignment? Assignment { get; init; }
 
     public bool Profile { get; init; }
 
@@ -187,7 +192,7 @@ internal sealed record SampleSettings
     private static bool IsKnown(string name) => name is
         "--bootstrap-servers" or "--seed" or "--seed-invalid" or "--input-topic" or "--output-topic" or "--dead-letter-topic"
         or "--group-id" or "--partitions" or "--latency-ms" or "--max-in-flight" or "--worker-threads" or "--exit-when-idle"
-        or "--commit-interval-ms" or "--max-pending-per-partition" or "--session-timeout-ms" or "--linger-ms" or "--ordering";
+        or "--commit-interval-ms" or "--max-pending-per-partition" or "--session-timeout-ms" or "--linger-ms" or "--ordering" or "--assignment";
 
     private static bool TryApply(SampleSettings current, string name, string value, out SampleSettings updated, out string? problem)
     {
@@ -244,6 +249,22 @@ internal sealed record SampleSettings
                 }
 
                 updated = current with { ExitWhenIdle = TimeSpan.FromSeconds(seconds) };
+                return true;
+            case "--assignment":
+                PartitionAssignment? assignment = value switch
+                {
+                    "range" => PartitionAssignment.Range,
+                    "roundrobin" => PartitionAssignment.RoundRobin,
+                    "cooperative-sticky" => PartitionAssignment.CooperativeSticky,
+                    _ => null,
+                };
+                if (assignment is null)
+                {
+                    problem = $"--assignment needs range, roundrobin or cooperative-sticky (was '{value}')";
+                    return false;
+                }
+
+                updated = current with { Assignment = assignment };
                 return true;
         }
 

@@ -158,6 +158,48 @@ internal sealed partial class SampleInstance : IAsyncDisposable
         }
     }
 
+    /// <summary>CPU time (user + system) the process has used so far, from /proc; <see langword="null"/> once it exited.</summary>
+    public TimeSpan? CpuTime()
+    {
+        try
+        {
+            // Fields 14 and 15 (utime, stime) in clock ticks; the command name (field 2) may hold spaces, so count from its ')'.
+            var stat = File.ReadAllText($"/proc/{Id}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+            return TimeSpan.FromSeconds(ticks / 100.0); // USER_HZ is 100 on Linux
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// The input partitions this instance holds by its own log: those of its assignment lines (event 100) minus those
+    /// of its revocation and loss lines (101, 102), in order; so it follows eager and incremental protocols alike.
+    /// </summary>
+    public IReadOnlySet<string> HeldPartitions()
+    {
+        var held = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (_, _, text) in _lines)
+        {
+            var adds = text.Contains("Meshinery.Kafka[100]", StringComparison.Ordinal);
+            if (!adds && !text.Contains("Meshinery.Kafka[101]", StringComparison.Ordinal) && !text.Contains("Meshinery.Kafka[102]", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var list = text.IndexOf("partition(s)", StringComparison.Ordinal) is var at and >= 0 ? text[(text.IndexOf(':', at) + 1)..] : "";
+            foreach (var partition in list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                _ = adds ? held.Add(partition) : held.Remove(partition);
+            }
+        }
+
+        return held;
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited)

@@ -46,6 +46,9 @@ internal sealed record ScenarioResult
 
     public IReadOnlyList<string> Notes { get; init; } = [];
 
+    /// <summary>The results this one combines (a scenario of several runs), or <see langword="null"/>.</summary>
+    public IReadOnlyList<ScenarioResult>? Phases { get; init; }
+
     public required double ElapsedSeconds { get; init; }
 
     public required string LoadBefore { get; init; }

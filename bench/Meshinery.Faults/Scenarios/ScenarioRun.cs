@@ -18,6 +18,7 @@ internal sealed partial class ScenarioRun : IAsyncDisposable
     private static readonly TimeSpan s_pollInterval = TimeSpan.FromMilliseconds(20);
     private readonly List<SampleInstance> _instances = [];
     private readonly List<(TimeSpan At, string What)> _events = [];
+    private readonly List<string> _included = [];
     private readonly string _loadBefore = Load();
 
     private ScenarioRun(string name, EmbeddedKafkaCluster cluster, Topics topics)
@@ -101,6 +102,32 @@ internal sealed partial class ScenarioRun : IAsyncDisposable
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// Waits until the group has settled: every instance holds at least one input partition (by its own log) and
+    /// together they hold each exactly once; false at the deadline.
+    /// </summary>
+    public async Task<bool> WaitForSettledGroupAsync(TimeSpan deadline)
+    {
+        var until = Clock.Now + deadline;
+        while (true)
+        {
+            var held = _instances.Select(i => i.HeldPartitions()).ToList();
+            if (held.All(h => h.Count > 0) && held.Sum(h => h.Count) == Topics.Partitions && held.SelectMany(h => h).Distinct().Count() == Topics.Partitions)
+            {
+                Note($"group settled: {string.Join(", ", _instances.Zip(held, (i, h) => $"{i.Name} holds {h.Count}"))}");
+                return true;
+            }
+
+            if (Clock.Now >= until)
+            {
+                Note($"deadline: the group did not settle ({string.Join(", ", _instances.Zip(held, (i, h) => $"{i.Name} holds {h.Count}"))})");
+                return false;
+            }
+
+            await Task.Delay(s_pollInterval).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Waits until every produced order has an output and every malformed message a dead letter; false at the deadline.</summary>
@@ -284,7 +311,14 @@ internal sealed partial class ScenarioRun : IAsyncDisposable
             all.AddRange(instance.Lines.Zip(instance.Transcript(), (l, t) => (l.At, t)));
         }
 
-        return all.OrderBy(l => l.At).Select(l => l.Line);
+        return all.OrderBy(l => l.At).Select(l => l.Line).Concat(_included);
+    }
+
+    /// <summary>Appends another run's transcript to this one's (a scenario of several runs, each on a fresh cluster).</summary>
+    public void Include(string heading, IEnumerable<string> transcript)
+    {
+        _included.Add(heading);
+        _included.AddRange(transcript);
     }
 
     /// <summary>Offsets committed at a moment whose message has no output or dead letter by the end of the run.</summary>

@@ -20,7 +20,8 @@ internal sealed class ConsumeLoop<T>(
     OffsetCommitter committer,
     WaitSignal stopRequested,
     SourceContext context,
-    ILogger logger)
+    ILogger logger,
+    Action<IConsumer<byte[], byte[]>> everyLoop)
 {
     private const int MaxBatch = 1_000;
     private static readonly TimeSpan s_idleConsumeTimeout = TimeSpan.FromMilliseconds(100);
@@ -51,6 +52,7 @@ internal sealed class ConsumeLoop<T>(
                 }
 
                 flow.ResumeDrained(consumer, partitions.All);
+                everyLoop(consumer); // e.g. the health tracker's lag, from the consumer's cached watermarks
             }
 
             // The engine has drained (or abandoned) its runs before stopping its sources: the last commits, then leave

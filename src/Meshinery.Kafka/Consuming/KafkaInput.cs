@@ -24,7 +24,7 @@ namespace Meshinery.Kafka;
 /// error path with its original bytes (<see cref="ProcessingFailure.Raw"/> is its
 /// <see cref="ConsumeResult{TKey, TValue}"/>). Settings are resolved and checked when the engine is built.
 /// </remarks>
-public sealed class KafkaInput<T> : InputSource<T>
+public sealed class KafkaInput<T> : InputSource<T>, IReportInputHealth
 {
     private readonly KafkaInputOptions<T> _options;
     private readonly HandOutRotation<T> _rotation = new();
@@ -36,6 +36,7 @@ public sealed class KafkaInput<T> : InputSource<T>
     private FlowControl<T>? _flow;
     private ConsumeLoop<T>? _loop;
     private Thread? _thread;
+    private InputHealthTracker? _health;
 
     /// <summary>Creates an input reading one topic.</summary>
     /// <param name="topic">The topic.</param>
@@ -114,21 +115,27 @@ public sealed class KafkaInput<T> : InputSource<T>
         var settings = _settings!;
         var logger = context.LoggerFactory.CreateLogger("Meshinery.Kafka");
         var acknowledged = new AcknowledgementSignal();
-        _committer = new OffsetCommitter(Name, logger, offsets => Committed?.Invoke(this, offsets));
+        _committer = new OffsetCommitter(Name, logger, offsets =>
+        {
+            _health?.Progressed();
+            Committed?.Invoke(this, offsets);
+        });
         var commits = CommitPolicy<T>.For(settings.Delivery, _committer, _rotation, _stopRequested);
         _flow = new FlowControl<T>(Name, settings.MaxPendingPerPartition, commits.Pending, logger);
         var partitions = _partitions = new PartitionSet<T>(
             Name, settings.GroupId, _options, commits, _flow, _rotation, acknowledged, settings.RevocationTimeout,
             context.TimeProvider, () => _stopRequested.Wait(TimeSpan.Zero), logger);
+        var health = _health = new InputHealthTracker(
+            context.TimeProvider, () => partitions.Count, () => partitions.All.Select(p => (p.TopicPartition, p.Tracker.CommittableOffset)));
 
         NativeClient.EnsureLoaded();
         var events = new ClientEvents(logger, context, settings.BootstrapServers);
         var consumer = new ConsumerBuilder<byte[], byte[]>(settings.ConsumerConfig)
             .SetErrorHandler((consumer, error) => events.OnError(consumer.Name, error))
             .SetLogHandler((_, message) => events.OnLog(message))
-            .SetPartitionsAssignedHandler((_, assigned) => partitions.OnAssigned(assigned))
-            .SetPartitionsRevokedHandler((consumer, revoked) => partitions.OnRevoked(consumer, revoked))
-            .SetPartitionsLostHandler((_, lost) => partitions.OnLost(lost))
+            .SetPartitionsAssignedHandler((_, assigned) => { partitions.OnAssigned(assigned); health.AssignmentChanged(); })
+            .SetPartitionsRevokedHandler((consumer, revoked) => { partitions.OnRevoked(consumer, revoked); health.AssignmentChanged(); })
+            .SetPartitionsLostHandler((_, lost) => { partitions.OnLost(lost); health.AssignmentChanged(); })
             .Build();
 
         Membership membership;
@@ -145,7 +152,7 @@ public sealed class KafkaInput<T> : InputSource<T>
         }
 
         var loop = _loop = new ConsumeLoop<T>(
-            Name, membership, consumer, settings, partitions, _rotation, commits, _flow, _committer, _stopRequested, context, logger);
+            Name, membership, consumer, settings, partitions, _rotation, commits, _flow, _committer, _stopRequested, context, logger, health.RefreshLag);
         _thread = new Thread(() =>
         {
             try
@@ -163,7 +170,24 @@ public sealed class KafkaInput<T> : InputSource<T>
     }
 
     /// <inheritdoc/>
-    public override int Poll(Span<SourceItem<T>> buffer) => _rotation.Take(buffer);
+    public override int Poll(Span<SourceItem<T>> buffer)
+    {
+        var taken = _rotation.Take(buffer);
+        if (taken > 0)
+        {
+            _health?.Progressed();
+        }
+
+        return taken;
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// The partitions held now, when the group last assigned, revoked or lost any, the last item handed out or commit,
+    /// and the lag (high watermarks minus committed offsets, computed on the consume thread at most every second).
+    /// Before the input starts, every value is unknown.
+    /// </remarks>
+    public InputHealthSnapshot GetHealthSnapshot() => _health?.Snapshot() ?? default;
 
     /// <inheritdoc/>
     public override async ValueTask StopAsync(CancellationToken cancellationToken)

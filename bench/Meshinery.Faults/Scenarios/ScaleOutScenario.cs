@@ -1,0 +1,92 @@
+using System.Diagnostics;
+using System.Globalization;
+using Meshinery.Faults.Reporting;
+
+namespace Meshinery.Faults.Scenarios;
+
+/// <summary>
+/// Issue 8's scale-out figure: the same orders through 1 instance, then through 3 instances of one group, each on a
+/// fresh cluster with fresh 12-partition topics. Each phase waits for its group to settle before it seeds, so the
+/// throughput (outputs per second from the first output to the last) measures processing, not joining.
+/// </summary>
+/// <param name="sampleArguments">More sample options for every instance of both phases (e.g. <c>--max-in-flight 50</c>).</param>
+internal sealed class ScaleOutScenario(IReadOnlyList<string> sampleArguments) : Scenario
+{
+    private const int Orders = 24_000;
+
+    public override string Name => "scale-out";
+
+    public override string Description => "24,000 orders on 12 partitions through 1 instance, then through 3 instances of one group (fresh topics each)"
+        + (sampleArguments.Count == 0 ? "" : $"; sample options {string.Join(' ', sampleArguments)}");
+
+    public override int Partitions => 12;
+
+    public override bool RunsByDefault => false;
+
+    public override async Task<ScenarioResult> RunAsync(ScenarioRun run)
+    {
+        var one = await MeasureAsync(run, 1, sampleArguments).ConfigureAwait(false);
+        ScenarioResult three;
+        await using (var second = await ScenarioRun.StartAsync(Name + "-3", Partitions).ConfigureAwait(false))
+        {
+            three = await MeasureAsync(second, 3, sampleArguments).ConfigureAwait(false);
+            run.Include("=== the 3-instance phase (its own cluster and topics)", second.Transcript());
+        }
+
+        var ratio = one.ThroughputPerSecond > 0 ? Math.Round(three.ThroughputPerSecond / one.ThroughputPerSecond, 2) : 0;
+        run.Note(string.Create(CultureInfo.InvariantCulture, $"throughput 1 instance {one.ThroughputPerSecond:N0}/s, 3 instances {three.ThroughputPerSecond:N0}/s: ratio {ratio:F2} (issue 8 asks at least 2.4)"));
+        return three with
+        {
+            Scenario = Name,
+            Description = Description,
+            Faults = "none (1 instance, then 3)",
+            Orders = one.Orders + three.Orders,
+            Lost = one.Lost + three.Lost,
+            Duplicates = one.Duplicates + three.Duplicates,
+            UncommittedPartitions = one.UncommittedPartitions + three.UncommittedPartitions,
+            Recovery = new Dictionary<string, double?>
+            {
+                ["outputs/s, 1 instance"] = one.ThroughputPerSecond,
+                ["outputs/s, 3 instances"] = three.ThroughputPerSecond,
+                ["ratio 3 : 1"] = ratio,
+            },
+            Instances = [.. one.Instances.Select(i => i with { Name = "1:" + i.Name }), .. three.Instances.Select(i => i with { Name = "3:" + i.Name })],
+            LogCounts = one.LogCounts.ToDictionary(c => c.Key, c => c.Value + three.LogCounts.GetValueOrDefault(c.Key), StringComparer.Ordinal),
+            Notes = [.. one.Notes.Select(n => "1 instance: " + n), .. three.Notes.Select(n => "3 instances: " + n)],
+            ElapsedSeconds = one.ElapsedSeconds + three.ElapsedSeconds,
+            LoadBefore = one.LoadBefore,
+            Phases = [one, three],
+        };
+    }
+
+    private static async Task<ScenarioResult> MeasureAsync(ScenarioRun run, int instances, IReadOnlyList<string> sampleArguments)
+    {
+        foreach (var name in "abc"[..instances])
+        {
+            run.StartInstance(name.ToString(), [.. sampleArguments]);
+        }
+
+        var settled = await run.WaitForSettledGroupAsync(WorkDeadline).ConfigureAwait(false);
+        var tool = Process.GetCurrentProcess();
+        var cpuBefore = run.Instances.Select(i => i.CpuTime() ?? TimeSpan.Zero).Append(tool.TotalProcessorTime).ToList();
+        var from = run.Clock.Now;
+        await run.Seeder.ProduceAsync(Orders).ConfigureAwait(false);
+        var done = await run.WaitForEverythingAsync(WorkDeadline).ConfigureAwait(false);
+        var window = run.Clock.Now - from;
+        tool.Refresh();
+        var cpuAfter = run.Instances.Select(i => i.CpuTime() ?? TimeSpan.Zero).Append(tool.TotalProcessorTime).ToList();
+
+        var outputs = run.Watcher.Seen.Where(o => !o.DeadLetter).Select(o => o.At).Order().ToList();
+        var throughput = outputs.Count > 1 ? outputs.Count / (outputs[^1] - outputs[0]).TotalSeconds : 0;
+        var names = run.Instances.Select(i => i.Name).Append("tool (embedded cluster, seeder, watcher)");
+        var cpu = string.Join(", ", names.Zip(cpuBefore.Zip(cpuAfter, (b, a) => a - b), (n, c) => string.Create(CultureInfo.InvariantCulture, $"{n} {100 * c / window:F0} %")));
+        List<string> notes =
+        [
+            $"group settled before seeding: {settled}; all outputs written: {done}",
+            string.Create(CultureInfo.InvariantCulture, $"CPU from seeding to the last output ({window.TotalSeconds:F1} s; 100 % = one core, the machine has {Environment.ProcessorCount}): {cpu}"),
+        ];
+        await run.StopAllAsync(ExitDeadline).ConfigureAwait(false);
+        return await run.FinishAsync($"{Orders:N0} orders, 12 partitions, {instances} instance(s)", "none", 0, throughput,
+            new Dictionary<string, double?> { ["outputs/s"] = Math.Round(throughput) }, notes: notes).ConfigureAwait(false);
+    }
+}
