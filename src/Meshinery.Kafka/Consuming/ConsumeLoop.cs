@@ -58,7 +58,7 @@ internal sealed class ConsumeLoop<T>(
             // The engine has drained (or abandoned) its runs before stopping its sources: the last commits, then leave
             // the group. The revocation that follows does not wait: a run still going now ignores cancellation.
             var all = partitions.All.ToList();
-            commits.LetGo(consumer, all, rotation.Clear(all), waitForRuns: static () => { });
+            commits.LetGo(consumer, all, rotation.Clear(all), waitForRuns: static () => OffsetCommitter.MaxLastCommitRetry);
             membership.Leave(consumer);
             KafkaLog.InputStopped(logger, input, KafkaFormat.Offsets(committer.Last));
             consumer.Close();

@@ -71,18 +71,23 @@ internal sealed class PartitionSet<T>(
     private List<PartitionState<T>> Find(List<TopicPartitionOffset> partitions) =>
         [.. partitions.Select(p => _partitions.GetValueOrDefault(p.TopicPartition)).OfType<PartitionState<T>>()];
 
-    private void WaitForHandedOut(List<PartitionState<T>> states)
+    /// <summary>Waits for the handed-out runs; returns the rest of the revocation timeout, capped, for the commit's retries.</summary>
+    private TimeSpan WaitForHandedOut(List<PartitionState<T>> states)
     {
         if (stopping())
         {
-            return; // the engine drained (or abandoned) its runs before stopping its inputs: a run still going ignores cancellation
+            return OffsetCommitter.MaxLastCommitRetry; // the engine drained (or abandoned) its runs before stopping its inputs: a run still going ignores cancellation
         }
 
+        var start = time.GetTimestamp();
         var inFlight = acknowledged.WaitUntilNone(() => states.Sum(s => s.HandedOut), revocationTimeout, time);
         if (inFlight > 0)
         {
             KafkaLog.RevocationTimedOut(logger, input, revocationTimeout, inFlight);
         }
+
+        var rest = revocationTimeout - time.GetElapsedTime(start);
+        return rest < OffsetCommitter.MaxLastCommitRetry ? rest : OffsetCommitter.MaxLastCommitRetry;
     }
 
     /// <summary>Forgets partitions; acknowledgements of their runs are ignored from now on. Returns the runs still in flight.</summary>

@@ -9,7 +9,7 @@ internal static partial class KafkaLog
     [LoggerMessage(100, LogLevel.Information, "Kafka input '{Input}' (group '{GroupId}') was assigned {Count} partition(s): {Partitions}")]
     public static partial void PartitionsAssigned(ILogger logger, string input, string groupId, int count, string partitions);
 
-    [LoggerMessage(101, LogLevel.Information, "Kafka input '{Input}' gives up {Count} partition(s) after committing their finished offsets ({Abandoned} run(s) still in flight will be redelivered to the next owner): {Partitions}")]
+    [LoggerMessage(101, LogLevel.Information, "Kafka input '{Input}' gives up {Count} partition(s) ({Abandoned} run(s) still in flight will be redelivered to the next owner): {Partitions}")]
     public static partial void PartitionsRevoked(ILogger logger, string input, int count, int abandoned, string partitions);
 
     [LoggerMessage(102, LogLevel.Warning, "Kafka input '{Input}' lost {Count} partition(s) without a chance to commit; their in-flight messages will be redelivered: {Partitions}")]
@@ -44,4 +44,10 @@ internal static partial class KafkaLog
 
     [LoggerMessage(112, LogLevel.Warning, "Kafka input '{Input}' waited {Timeout} for {Count} in-flight run(s) of revoked partitions; letting them go")]
     public static partial void RevocationTimedOut(ILogger logger, string input, TimeSpan timeout, int count);
+
+    [LoggerMessage(113, LogLevel.Information, "Kafka input '{Input}' committed the finished offsets of the partitions it lets go ({Attempts} attempt(s)): {Committed}")]
+    public static partial void LastCommitSucceeded(ILogger logger, string input, int attempts, string committed);
+
+    [LoggerMessage(114, LogLevel.Warning, "Kafka input '{Input}' could not commit {NotCommitted} for the partitions it lets go ({Code}: {Reason}; {Attempts} attempt(s)); the next owner redoes them from their last committed offsets. Committed: {Committed}")]
+    public static partial void LastCommitFailed(ILogger logger, string input, string notCommitted, ErrorCode code, string reason, int attempts, string committed);
 }

@@ -15,13 +15,26 @@ internal sealed class AtLeastOnceCommits<T>(OffsetCommitter committer) : CommitP
 
     /// <summary>The runs already handed out may still finish: wait for them, then commit what is finished.</summary>
     public override void LetGo(
-        IConsumer<byte[], byte[]> consumer, IReadOnlyCollection<PartitionState<T>> partitions, List<TopicPartitionOffset> untaken, Action waitForRuns)
+        IConsumer<byte[], byte[]> consumer, IReadOnlyCollection<PartitionState<T>> partitions, List<TopicPartitionOffset> untaken, Func<TimeSpan> waitForRuns)
     {
-        waitForRuns();
-        CommitFinished(consumer, partitions);
+        var budget = waitForRuns();
+        var commits = ToCommit(partitions);
+        if (commits.Count > 0)
+        {
+            Record(commits, Committer.CommitLast(consumer, commits.ConvertAll(c => c.Offset), budget));
+        }
     }
 
     public override void CommitFinished(IConsumer<byte[], byte[]> consumer, IEnumerable<PartitionState<T>> partitions)
+    {
+        var commits = ToCommit(partitions);
+        if (commits.Count > 0)
+        {
+            Record(commits, Committer.TryCommit(consumer, commits.ConvertAll(c => c.Offset)));
+        }
+    }
+
+    private static List<(PartitionState<T> Partition, TopicPartitionOffset Offset)> ToCommit(IEnumerable<PartitionState<T>> partitions)
     {
         var commits = new List<(PartitionState<T> Partition, TopicPartitionOffset Offset)>();
         foreach (var partition in partitions)
@@ -32,9 +45,16 @@ internal sealed class AtLeastOnceCommits<T>(OffsetCommitter committer) : CommitP
             }
         }
 
-        if (commits.Count > 0 && Committer.TryCommit(consumer, commits.ConvertAll(c => c.Offset)))
+        return commits;
+    }
+
+    /// <summary>Only what was committed counts as committed: the rest is tried again at the next commit.</summary>
+    private static void Record(List<(PartitionState<T> Partition, TopicPartitionOffset Offset)> commits, CommitResult result)
+    {
+        var done = result.Committed.Select(o => o.TopicPartition).ToHashSet();
+        foreach (var (partition, offset) in commits)
         {
-            foreach (var (partition, offset) in commits)
+            if (done.Contains(partition.TopicPartition))
             {
                 partition.Committed(offset.Offset.Value);
             }

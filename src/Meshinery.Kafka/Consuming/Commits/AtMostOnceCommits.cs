@@ -27,7 +27,7 @@ internal sealed class AtMostOnceCommits<T>(OffsetCommitter committer, HandOutRot
             .ToList();
 
         // The engine must not see the messages before they are committed; a stop ends the retries.
-        while (!Committer.TryCommit(consumer, offsets) && !stopRequested.Wait(s_retry))
+        while (!Committer.TryCommit(consumer, offsets).AllCommitted && !stopRequested.Wait(s_retry))
         {
         }
     }
@@ -39,11 +39,11 @@ internal sealed class AtMostOnceCommits<T>(OffsetCommitter committer, HandOutRot
 
     /// <summary>Commits the first untaken offsets again; runs already handed out were committed when read, nothing to wait for.</summary>
     public override void LetGo(
-        IConsumer<byte[], byte[]> consumer, IReadOnlyCollection<PartitionState<T>> partitions, List<TopicPartitionOffset> untaken, Action waitForRuns)
+        IConsumer<byte[], byte[]> consumer, IReadOnlyCollection<PartitionState<T>> partitions, List<TopicPartitionOffset> untaken, Func<TimeSpan> waitForRuns)
     {
         if (untaken.Count > 0)
         {
-            Committer.TryCommit(consumer, untaken);
+            Committer.CommitLast(consumer, untaken, waitForRuns());
         }
     }
 }

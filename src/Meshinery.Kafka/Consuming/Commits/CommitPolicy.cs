@@ -36,8 +36,8 @@ internal abstract class CommitPolicy<T>(OffsetCommitter committer)
     /// <summary>
     /// The last commit for partitions let go (revoked, or the input stops), whose messages not taken by the engine were
     /// just withdrawn (<paramref name="untaken"/>: the first offset of each). <paramref name="waitForRuns"/> waits for
-    /// their handed-out runs (bounded by the revocation timeout).
+    /// their handed-out runs (bounded by the revocation timeout) and returns how long the commit may then retry.
     /// </summary>
     public abstract void LetGo(
-        IConsumer<byte[], byte[]> consumer, IReadOnlyCollection<PartitionState<T>> partitions, List<TopicPartitionOffset> untaken, Action waitForRuns);
+        IConsumer<byte[], byte[]> consumer, IReadOnlyCollection<PartitionState<T>> partitions, List<TopicPartitionOffset> untaken, Func<TimeSpan> waitForRuns);
 }

@@ -5,32 +5,123 @@ using Microsoft.Extensions.Logging;
 namespace Meshinery.Kafka;
 
 /// <summary>Commits offsets for an input, remembers what was committed last per partition and reports each commit.</summary>
-internal sealed class OffsetCommitter(string input, ILogger logger, Action<IReadOnlyList<TopicPartitionOffset>> committed)
+internal sealed class OffsetCommitter(string input, ILogger logger, Action<IReadOnlyList<TopicPartitionOffset>> committed, TimeProvider? clock = null)
 {
+    /// <summary>The longest a last commit (revocation, stop) retries: the rebalance waits for it.</summary>
+    public static readonly TimeSpan MaxLastCommitRetry = TimeSpan.FromSeconds(3);
+
+    private static readonly TimeSpan s_firstBackoff = TimeSpan.FromMilliseconds(50);
     private readonly ConcurrentDictionary<TopicPartition, long> _committed = new();
+    private readonly TimeProvider _time = clock ?? TimeProvider.System;
 
     /// <summary>The offsets committed last, per partition (the next offset to read).</summary>
     public IReadOnlyDictionary<TopicPartition, long> Last => new Dictionary<TopicPartition, long>(_committed);
 
-    /// <summary>Commits <paramref name="offsets"/>; a failure that is not fatal is logged and returns false.</summary>
-    public bool TryCommit(IConsumer<byte[], byte[]> consumer, List<TopicPartitionOffset> offsets)
+    /// <summary>Commits <paramref name="offsets"/> once; a failure that is not fatal is logged (event 103).</summary>
+    public CommitResult TryCommit(IConsumer<byte[], byte[]> consumer, List<TopicPartitionOffset> offsets)
     {
+        var result = CommitOnce(consumer, offsets);
+        if (result.Error is { } error)
+        {
+            KafkaLog.CommitFailed(logger, new KafkaException(error), input);
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// The last commit of partitions let go: retries what failed with a retriable error (a rebalance in progress, a
+    /// timeout, the coordinator moving), backing off 50 ms doubling, for at most <paramref name="budget"/>; stops at
+    /// once when the member is no longer in the group. Logs exactly what was and was not committed (113, 114).
+    /// </summary>
+    public CommitResult CommitLast(IConsumer<byte[], byte[]> consumer, List<TopicPartitionOffset> offsets, TimeSpan budget)
+    {
+        var start = _time.GetTimestamp();
+        var done = new List<TopicPartitionOffset>();
+        var left = offsets;
+        var backoff = s_firstBackoff;
+        var attempts = 0;
+        CommitResult result;
+        while (true)
+        {
+            attempts++;
+            result = CommitOnce(consumer, left);
+            done.AddRange(result.Committed);
+            left = result.NotCommitted;
+            var remaining = budget - _time.GetElapsedTime(start);
+            if (result.Error is not { } error || !IsRetriable(error.Code) || remaining <= backoff)
+            {
+                break;
+            }
+
+            Task.Delay(backoff, _time).GetAwaiter().GetResult(); // the consume thread: nothing else to do meanwhile
+            backoff *= 2;
+        }
+
+        if (left.Count == 0)
+        {
+            KafkaLog.LastCommitSucceeded(logger, input, attempts, KafkaFormat.Offsets(ToMap(done)));
+        }
+        else
+        {
+            KafkaLog.LastCommitFailed(
+                logger, input, KafkaFormat.Offsets(ToMap(left)), result.Error?.Code ?? ErrorCode.Unknown, result.Error?.Reason ?? string.Empty,
+                attempts, KafkaFormat.Offsets(ToMap(done)));
+        }
+
+        return new CommitResult(done, left, result.Error);
+    }
+
+    /// <summary>Errors after which the same commit may succeed; IllegalGeneration, UnknownMemberId, fenced: never.</summary>
+    internal static bool IsRetriable(ErrorCode code) => code is ErrorCode.RebalanceInProgress or ErrorCode.RequestTimedOut
+        or ErrorCode.GroupLoadInProgress or ErrorCode.GroupCoordinatorNotAvailable or ErrorCode.NotCoordinatorForGroup
+        or ErrorCode.NetworkException or ErrorCode.Local_TimedOut or ErrorCode.Local_Transport or ErrorCode.Local_WaitCoord;
+
+    private CommitResult CommitOnce(IConsumer<byte[], byte[]> consumer, List<TopicPartitionOffset> offsets)
+    {
+        List<TopicPartitionOffset> done;
+        List<TopicPartitionOffset> failed;
+        Error? error = null;
         try
         {
             consumer.Commit(offsets);
+            done = offsets;
+            failed = [];
         }
-        catch (KafkaException error) when (!error.Error.IsFatal)
+        catch (TopicPartitionOffsetException partial) when (!partial.Error.IsFatal)
         {
-            KafkaLog.CommitFailed(logger, error, input);
-            return false;
+            // Per-partition results: some may have been committed.
+            done = [.. partial.Results.Where(r => !r.Error.IsError).Select(r => r.TopicPartitionOffset)];
+            var bad = partial.Results.Where(r => r.Error.IsError).ToList();
+            failed = [.. bad.Select(r => r.TopicPartitionOffset)];
+            error = bad.Count > 0 ? bad[0].Error : partial.Error;
+        }
+        catch (KafkaException whole) when (!whole.Error.IsFatal)
+        {
+            done = [];
+            failed = offsets;
+            error = whole.Error;
         }
 
-        foreach (var offset in offsets)
+        foreach (var offset in done)
         {
             _committed[offset.TopicPartition] = offset.Offset.Value;
         }
 
-        committed(offsets);
-        return true;
+        if (done.Count > 0)
+        {
+            committed(done);
+        }
+
+        return new CommitResult(done, failed, error);
     }
+
+    private static Dictionary<TopicPartition, long> ToMap(List<TopicPartitionOffset> offsets) =>
+        offsets.ToDictionary(o => o.TopicPartition, o => o.Offset.Value);
+}
+
+/// <summary>What a commit committed, what it did not, and why not.</summary>
+internal sealed record CommitResult(List<TopicPartitionOffset> Committed, List<TopicPartitionOffset> NotCommitted, Error? Error)
+{
+    public bool AllCommitted => NotCommitted.Count == 0;
 }
