@@ -76,7 +76,10 @@ internal sealed class PartitionSet<T>(
     {
         if (stopping())
         {
-            return OffsetCommitter.MaxLastCommitRetry; // the engine drained (or abandoned) its runs before stopping its inputs: a run still going ignores cancellation
+            // The engine drained (or abandoned) its runs before stopping its inputs, and the stop's last commit was already
+            // retried before Close: one attempt here. Retrying for seconds inside Close's revocation handler is the
+            // suspect of a librdkafka assertion seen once (rd_kafka_cgrp_terminated: assignment in progress).
+            return TimeSpan.Zero;
         }
 
         var start = time.GetTimestamp();
