@@ -82,15 +82,16 @@ internal sealed class PartitionSet<T>(
             return TimeSpan.Zero;
         }
 
-        var start = time.GetTimestamp();
         var inFlight = acknowledged.WaitUntilNone(() => states.Sum(s => s.HandedOut), revocationTimeout, time);
         if (inFlight > 0)
         {
             KafkaLog.RevocationTimedOut(logger, input, revocationTimeout, inFlight);
         }
 
-        var rest = revocationTimeout - time.GetElapsedTime(start);
-        return rest < OffsetCommitter.MaxLastCommitRetry ? rest : OffsetCommitter.MaxLastCommitRetry;
+        // One commit attempt, no retries, inside a revocation handler: retrying there for seconds delays the
+        // rebalance for the whole group (on the embedded cluster every such retry is refused anyway), and was seen to
+        // make a member lose partitions it had just been given. Only the stop's last commit, before Close, retries.
+        return TimeSpan.Zero;
     }
 
     /// <summary>Forgets partitions; acknowledgements of their runs are ignored from now on. Returns the runs still in flight.</summary>
