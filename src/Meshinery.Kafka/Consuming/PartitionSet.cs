@@ -71,7 +71,7 @@ internal sealed class PartitionSet<T>(
     private List<PartitionState<T>> Find(List<TopicPartitionOffset> partitions) =>
         [.. partitions.Select(p => _partitions.GetValueOrDefault(p.TopicPartition)).OfType<PartitionState<T>>()];
 
-    /// <summary>Waits for the handed-out runs; returns the rest of the revocation timeout, capped, for the commit's retries.</summary>
+    /// <summary>Waits for the handed-out runs (up to the revocation timeout); returns the commit's retry budget: none.</summary>
     private TimeSpan WaitForHandedOut(List<PartitionState<T>> states)
     {
         if (stopping())
