@@ -48,7 +48,7 @@ public abstract class PartitionAssignment
     {
         ArgumentNullException.ThrowIfNull(partitions);
         return new ManualAssignment(
-            string.Join(", ", partitions.Select(KafkaFormat.Partition)), _ => partitions, [.. partitions]);
+            string.Join(", ", partitions.Select(KafkaFormat.Partition)), _ => partitions, [.. partitions], isStatic: true);
     }
 
     /// <summary>
@@ -60,7 +60,7 @@ public abstract class PartitionAssignment
     public static PartitionAssignment Custom(Func<IReadOnlyList<TopicPartition>, IReadOnlyList<TopicPartition>> choose)
     {
         ArgumentNullException.ThrowIfNull(choose);
-        return new ManualAssignment("custom", choose, []);
+        return new ManualAssignment("custom", choose, [], isStatic: false);
     }
 
     /// <summary>
@@ -79,7 +79,8 @@ public abstract class PartitionAssignment
         return new ManualAssignment(
             string.Create(CultureInfo.InvariantCulture, $"instance {index} of {count}"),
             all => [.. all.Where(p => p.Partition.Value % count == index)],
-            []);
+            [],
+            isStatic: false);
     }
 
     /// <summary>Whether partition <c>i</c> of every topic always goes to the same instance under this assignment.</summary>
@@ -109,9 +110,12 @@ internal sealed class GroupAssignment(string strategy, string? instanceId) : Par
 
 /// <summary>Partitions chosen by the instance, without group management.</summary>
 internal sealed class ManualAssignment(
-    string description, Func<IReadOnlyList<TopicPartition>, IReadOnlyList<TopicPartition>> choose, IReadOnlyList<TopicPartition> named)
+    string description, Func<IReadOnlyList<TopicPartition>, IReadOnlyList<TopicPartition>> choose, IReadOnlyList<TopicPartition> named, bool isStatic)
     : PartitionAssignment
 {
+    /// <summary>A static assignment (named partitions), as opposed to a custom one (a function).</summary>
+    public bool IsStatic { get; } = isStatic;
+
     /// <summary>The partitions named up front (a static assignment), checked against the input's topics at build.</summary>
     public IReadOnlyList<TopicPartition> Named { get; } = named;
 

@@ -37,6 +37,7 @@ public sealed class KafkaInput<T> : InputSource<T>, IReportInputHealth
     private ConsumeLoop<T>? _loop;
     private Thread? _thread;
     private InputHealthTracker? _health;
+    private IDisposable? _observed;
 
     /// <summary>Creates an input reading one topic.</summary>
     /// <param name="topic">The topic.</param>
@@ -115,28 +116,35 @@ public sealed class KafkaInput<T> : InputSource<T>, IReportInputHealth
         var settings = _settings!;
         var logger = context.LoggerFactory.CreateLogger("Meshinery.Kafka");
         var acknowledged = new AcknowledgementSignal();
-        _committer = new OffsetCommitter(Name, logger, offsets =>
+        var metrics = new InputMetrics(KafkaMetrics.For(context.Services), context.TaskName, Name);
+        var committer = _committer = new OffsetCommitter(Name, logger, offsets =>
         {
             _health?.Progressed();
             Committed?.Invoke(this, offsets);
-        });
+        }, metrics: metrics);
         var commits = CommitPolicy<T>.For(settings.Delivery, _committer, _rotation, _stopRequested);
         _flow = new FlowControl<T>(Name, settings.MaxPendingPerPartition, commits.Pending, logger);
         var partitions = _partitions = new PartitionSet<T>(
             Name, settings.GroupId, _options, commits, _flow, _rotation, acknowledged, settings.RevocationTimeout,
             context.TimeProvider, () => _stopRequested.Wait(TimeSpan.Zero), logger);
-        var health = _health = new InputHealthTracker(
-            context.TimeProvider, () => partitions.Count, () => partitions.All.Select(p => (p.TopicPartition, p.Tracker.CommittableOffset)));
+        var sampler = new PartitionLagSampler(
+            context.TimeProvider, () => partitions.All.Select(p => (p.TopicPartition, p.Tracker.CommittableOffset)), committer.LastOf);
+        var health = _health = new InputHealthTracker(context.TimeProvider, () => partitions.Count, () => sampler.TotalLag);
+        var flow = _flow;
 
         NativeClient.EnsureLoaded();
         var events = new ClientEvents(logger, context, settings.BootstrapServers);
-        var consumer = new ConsumerBuilder<byte[], byte[]>(settings.ConsumerConfig)
-            .SetErrorHandler((consumer, error) => events.OnError(consumer.Name, error))
-            .SetLogHandler((_, message) => events.OnLog(message))
-            .SetPartitionsAssignedHandler((_, assigned) => { partitions.OnAssigned(assigned); health.AssignmentChanged(); })
-            .SetPartitionsRevokedHandler((consumer, revoked) => { partitions.OnRevoked(consumer, revoked); health.AssignmentChanged(); })
-            .SetPartitionsLostHandler((_, lost) => { partitions.OnLost(lost); health.AssignmentChanged(); })
-            .Build();
+        var consumer = ClientSettingsCheck.Build(
+            () => new ConsumerBuilder<byte[], byte[]>(settings.ConsumerConfig)
+                .SetErrorHandler((consumer, error) => events.OnError(consumer.Name, error))
+                .SetLogHandler((_, message) => events.OnLog(message))
+                .SetPartitionsAssignedHandler((_, assigned) => { partitions.OnAssigned(assigned); health.AssignmentChanged(); metrics.Rebalanced("assigned", assigned.Count); })
+                .SetPartitionsRevokedHandler((consumer, revoked) => { partitions.OnRevoked(consumer, revoked); health.AssignmentChanged(); metrics.Rebalanced("revoked", revoked.Count); })
+                .SetPartitionsLostHandler((_, lost) => { partitions.OnLost(lost); health.AssignmentChanged(); metrics.Rebalanced("lost", lost.Count); })
+                .Build(),
+            context.TaskName,
+            $"Kafka input '{Name}'",
+            nameof(KafkaInputOptions<T>.ConsumerConfig));
 
         Membership membership;
         try
@@ -152,7 +160,8 @@ public sealed class KafkaInput<T> : InputSource<T>, IReportInputHealth
         }
 
         var loop = _loop = new ConsumeLoop<T>(
-            Name, membership, consumer, settings, partitions, _rotation, commits, _flow, _committer, _stopRequested, context, logger, health.RefreshLag);
+            Name, membership, consumer, settings, partitions, _rotation, commits, _flow, _committer, _stopRequested, context, logger, sampler.Refresh);
+        _observed = metrics.Metrics.Observe(metrics.Tags, sampler, () => partitions.Count, () => flow.Paused);
         _thread = new Thread(() =>
         {
             try
@@ -199,6 +208,7 @@ public sealed class KafkaInput<T> : InputSource<T>, IReportInputHealth
 
         _stopRequested.Set();
         await _stopped.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        _observed?.Dispose();
     }
 
     private static KafkaOptions SharedOptions(IServiceProvider services) =>

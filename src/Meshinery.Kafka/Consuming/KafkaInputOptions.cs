@@ -15,9 +15,20 @@ public sealed class KafkaInputOptions<T>
     /// <summary>
     /// Turns message values into items. Default: UTF-8 for <see cref="string"/>, the raw bytes for <c>byte[]</c>,
     /// otherwise <see cref="JsonKafkaSerializer{T}"/>. A value it cannot deserialize goes to the task's error path
-    /// with its original bytes.
+    /// with its original bytes. Set this or <see cref="AsyncDeserializer"/>, not both.
     /// </summary>
     public IDeserializer<T>? Deserializer { get; set; }
+
+    /// <summary>
+    /// Turns message values into items asynchronously, for example Confluent's Schema Registry deserializers
+    /// (<c>JsonDeserializer&lt;T&gt;</c>, <c>AvroDeserializer&lt;T&gt;</c>). It runs on the input's consume thread, which
+    /// waits for it (as Confluent's <c>AsSyncOverAsync</c> does): keep it quick once warm (Schema Registry serdes cache
+    /// their schemas), since the input reads nothing meanwhile. A value it cannot deserialize (it throws or its task
+    /// faults) goes to the task's error path with its original bytes and the exception as the reason. Default: none
+    /// (<see cref="Deserializer"/> is used). Set this or <see cref="Deserializer"/>, not both (checked when the engine
+    /// is built).
+    /// </summary>
+    public IAsyncDeserializer<T>? AsyncDeserializer { get; set; }
 
     /// <summary>What the input promises. Default: <see cref="KafkaOptions.Delivery"/>.</summary>
     public KafkaDelivery? Delivery { get; set; }

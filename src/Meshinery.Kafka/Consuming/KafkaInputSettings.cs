@@ -1,5 +1,6 @@
 using System.Globalization;
 using Confluent.Kafka;
+using Confluent.Kafka.SyncOverAsync;
 
 namespace Meshinery.Kafka;
 
@@ -48,6 +49,16 @@ internal sealed record KafkaInputSettings<T>(
             problems.Add(new("MaxPendingPerPartition", string.Create(CultureInfo.InvariantCulture, $"Kafka input '{input}': must be at least 1 (was {maxPending})")));
         }
 
+        if (options is { Deserializer: not null, AsyncDeserializer: not null })
+        {
+            problems.Add(new(nameof(options.AsyncDeserializer), $"Kafka input '{input}' has both a Deserializer and an AsyncDeserializer; set one of them"));
+        }
+
+        if (options.Assignment is null && shared.Assignment is ManualAssignment { IsStatic: true } sharedStatic)
+        {
+            problems.Add(new("KafkaOptions.Assignment", $"Kafka input '{input}' sets no Assignment of its own, and KafkaOptions.Assignment is a static assignment ({sharedStatic}); a static assignment names partitions of particular topics, so set it on the input (KafkaInputOptions.Assignment); only group protocols, static membership and custom assignments (such as PartitionAssignment.ByInstance) can be shared"));
+        }
+
         var assignment = options.Assignment ?? shared.Assignment ?? (options.Copartitioned ? PartitionAssignment.Range : null);
         if (options.Copartitioned && assignment is { KeepsPartitionNumbersTogether: false })
         {
@@ -73,7 +84,7 @@ internal sealed record KafkaInputSettings<T>(
                 maxPending,
                 shared.CommitInterval,
                 shared.RevocationTimeout,
-                options.Deserializer ?? DefaultSerializers.Deserializer<T>(),
+                options.Deserializer ?? options.AsyncDeserializer?.AsSyncOverAsync() ?? DefaultSerializers.Deserializer<T>(),
                 BuildConsumerConfig(input, bootstrapServers, groupId!, options, shared, assignment),
                 assignment,
                 options.Copartitioned);

@@ -51,8 +51,10 @@ public sealed class KafkaOptions
     public int MaxPendingPerPartition { get; set; } = 10_000;
 
     /// <summary>
-    /// How inputs that set none of their own get their partitions (a group protocol or static membership; a static or
-    /// custom assignment names partitions, so it belongs on the input). Default: <see langword="null"/>, librdkafka's
+    /// How inputs that set none of their own get their partitions: a group protocol, static membership, or a custom
+    /// assignment (for example <see cref="PartitionAssignment.ByInstance"/>, applied to each input's topics). A static
+    /// assignment names partitions of particular topics, so it belongs on the input: here it fails the engine's build for
+    /// every input that would take it, naming <c>KafkaOptions.Assignment</c>. Default: <see langword="null"/>, librdkafka's
     /// <c>range,roundrobin</c> (see docs/topologies.md for the measured trade-offs).
     /// </summary>
     public PartitionAssignment? Assignment { get; set; }

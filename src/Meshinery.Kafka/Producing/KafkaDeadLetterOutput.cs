@@ -10,17 +10,44 @@ namespace Meshinery.Kafka;
 /// the headers in <see cref="DeadLetterHeaders"/> say what failed, where and why. An item that did not come from
 /// Kafka is written as JSON. Use it with <see cref="TaskBuilder{TInput, T}.DeadLetterTo"/>.
 /// </summary>
-public sealed class KafkaDeadLetterOutput : KafkaProducerSink<ProcessingFailure>
+public sealed class KafkaDeadLetterOutput : OutputSink<ProcessingFailure>
 {
     private const int MaxMessageHeaderLength = 4096;
+    private readonly KafkaProducerClient _client;
 
     /// <summary>Creates the output.</summary>
     /// <param name="topic">The dead-letter topic.</param>
     /// <param name="bootstrapServers">The brokers. Default: <see cref="KafkaOptions.BootstrapServers"/>.</param>
     public KafkaDeadLetterOutput(string topic, string? bootstrapServers = null)
-        : base(topic, bootstrapServers, new Dictionary<string, string>(StringComparer.Ordinal))
+        : base(topic)
     {
+        ArgumentException.ThrowIfNullOrWhiteSpace(topic);
+        _client = new KafkaProducerClient(Name, topic, bootstrapServers, new Dictionary<string, string>(StringComparer.Ordinal));
     }
+
+    /// <summary>The dead-letter topic.</summary>
+    public string Topic => _client.Topic;
+
+    /// <inheritdoc/>
+    public override IEnumerable<KeyValuePair<string, string>> Validate(IServiceProvider services) => _client.Validate(services);
+
+    /// <inheritdoc/>
+    public override ValueTask StartAsync(SourceContext context, CancellationToken cancellationToken)
+    {
+        _client.Start(context);
+        return default;
+    }
+
+    /// <inheritdoc/>
+    public override ValueTask StopAsync(CancellationToken cancellationToken) => _client.StopAsync(cancellationToken);
+
+    /// <summary>
+    /// Broker and network trouble is transient (the write is retried); a message the broker can never accept or a
+    /// fatal client error is not.
+    /// </summary>
+    /// <param name="exception">What the write threw.</param>
+    /// <returns>Whether to retry.</returns>
+    public override bool IsTransient(Exception exception) => KafkaProducerClient.IsTransient(exception);
 
     /// <inheritdoc/>
     public override ValueTask WriteAsync(ProcessingFailure item, CancellationToken cancellationToken)
@@ -31,7 +58,7 @@ public sealed class KafkaDeadLetterOutput : KafkaProducerSink<ProcessingFailure>
             {
                 Key = original.Message.Key,
                 Value = original.Message.Value,
-                Headers = CopyHeaders(original.Message.Headers),
+                Headers = KafkaProducerClient.CopyHeaders(original.Message.Headers),
             }
             : new Message<byte[]?, byte[]?> { Value = SerializeItem(item.Item), Headers = [] };
 
@@ -46,7 +73,7 @@ public sealed class KafkaDeadLetterOutput : KafkaProducerSink<ProcessingFailure>
         Add(headers, DeadLetterHeaders.SourcePartition, item.Position.Partition.ToString(CultureInfo.InvariantCulture));
         Add(headers, DeadLetterHeaders.SourceOffset, item.Position.Offset.ToString(CultureInfo.InvariantCulture));
         Add(headers, DeadLetterHeaders.FailedAt, item.FailedAt.ToString("O", CultureInfo.InvariantCulture));
-        return ProduceAsync(message, cancellationToken);
+        return _client.ProduceAsync(new TopicPartition(Topic, Partition.Any), message, cancellationToken);
     }
 
     private static void Add(Headers headers, string key, string value) => headers.Add(key, Encoding.UTF8.GetBytes(value));

@@ -11,43 +11,86 @@ namespace Meshinery.Kafka;
 /// partition, topic and headers can be chosen per item; by default the key is the input message's.
 /// </summary>
 /// <typeparam name="T">The item type.</typeparam>
-public sealed partial class KafkaOutput<T> : KafkaProducerSink<T>
+public sealed partial class KafkaOutput<T> : OutputSink<T>
 {
     private readonly KafkaOutputOptions<T> _options;
-    private readonly ISerializer<T> _serializer;
+    private readonly KafkaProducerClient _client;
     private readonly PartitionCounts _partitionCounts;
 
     /// <summary>Creates the output.</summary>
     /// <param name="topic">The topic (see <see cref="KafkaOutputOptions{T}.Topic"/> to choose one per item).</param>
     /// <param name="configure">Sets key, partition, topic, headers, serializer and producer settings.</param>
     public KafkaOutput(string topic, Action<KafkaOutputOptions<T>>? configure = null)
-        : this(topic, Configure(configure))
+        : base(topic)
     {
+        ArgumentException.ThrowIfNullOrWhiteSpace(topic);
+        _options = new KafkaOutputOptions<T>();
+        configure?.Invoke(_options);
+        _client = new KafkaProducerClient(Name, topic, _options.BootstrapServers, _options.ProducerConfig);
+        _partitionCounts = new PartitionCounts(() => _client.Admin);
     }
 
-    private KafkaOutput(string topic, KafkaOutputOptions<T> options)
-        : base(topic, options.BootstrapServers, options.ProducerConfig)
+    /// <summary>The topic written to (unless <see cref="KafkaOutputOptions{T}.Topic"/> chooses one per item).</summary>
+    public string Topic => _client.Topic;
+
+    /// <inheritdoc/>
+    public override IEnumerable<KeyValuePair<string, string>> Validate(IServiceProvider services)
     {
-        _options = options;
-        _serializer = options.Serializer ?? DefaultSerializers.Serializer<T>();
-        _partitionCounts = new PartitionCounts(() => Admin);
+        ArgumentNullException.ThrowIfNull(services);
+        var problems = _client.Validate(services).ToList();
+        if (_options is { Serializer: not null, AsyncSerializer: not null })
+        {
+            problems.Add(new(nameof(KafkaOutputOptions<T>.AsyncSerializer), $"Kafka output '{Name}' has both a Serializer and an AsyncSerializer; set one of them"));
+        }
+
+        return problems;
     }
+
+    /// <inheritdoc/>
+    public override ValueTask StartAsync(SourceContext context, CancellationToken cancellationToken)
+    {
+        _client.Start(context);
+        return default;
+    }
+
+    /// <inheritdoc/>
+    public override ValueTask StopAsync(CancellationToken cancellationToken) => _client.StopAsync(cancellationToken);
+
+    /// <summary>
+    /// Broker and network trouble is transient (the write is retried); a message the broker can never accept, a
+    /// serializer failure or a fatal client error is not (the item goes to the error path).
+    /// </summary>
+    /// <param name="exception">What the write threw.</param>
+    /// <returns>Whether to retry.</returns>
+    public override bool IsTransient(Exception exception) => KafkaProducerClient.IsTransient(exception);
 
     /// <inheritdoc/>
     public override ValueTask WriteAsync(T item, CancellationToken cancellationToken)
     {
         var topic = _options.Topic is { } chooseTopic ? ValidTopic(chooseTopic(item)) : Topic;
         var headers = _options.Headers?.Invoke(item);
-        var message = new Message<byte[]?, byte[]?>
+        var key = _options.Key is { } chooseKey ? Utf8(chooseKey(item)) : InputKey();
+        var context = new SerializationContext(MessageComponentType.Value, topic, headers);
+        if (_options.AsyncSerializer is { } asyncSerializer)
         {
-            Key = _options.Key is { } chooseKey ? Utf8(chooseKey(item)) : InputKey(),
-            Value = _serializer.Serialize(item, new SerializationContext(MessageComponentType.Value, topic, headers)),
-            Headers = headers,
-        };
-        return _options.Partition is { } choosePartition
-            ? WriteToChosenPartitionAsync(item, topic, message, choosePartition, cancellationToken)
-            : ProduceAsync(new TopicPartition(topic, Partition.Any), message, cancellationToken);
+            return WriteSerializedAsync(item, topic, key, headers, asyncSerializer.SerializeAsync(item, context), cancellationToken);
+        }
+
+        var value = (_options.Serializer ?? DefaultSerializers.Serializer<T>()).Serialize(item, context);
+        return WriteAsync(item, topic, new Message<byte[]?, byte[]?> { Key = key, Value = value, Headers = headers }, cancellationToken);
     }
+
+    private async ValueTask WriteSerializedAsync(
+        T item, string topic, byte[]? key, Headers? headers, Task<byte[]> serializing, CancellationToken cancellationToken)
+    {
+        var value = await serializing.ConfigureAwait(false);
+        await WriteAsync(item, topic, new Message<byte[]?, byte[]?> { Key = key, Value = value, Headers = headers }, cancellationToken).ConfigureAwait(false);
+    }
+
+    private ValueTask WriteAsync(T item, string topic, Message<byte[]?, byte[]?> message, CancellationToken cancellationToken) =>
+        _options.Partition is { } choosePartition
+            ? WriteToChosenPartitionAsync(item, topic, message, choosePartition, cancellationToken)
+            : _client.ProduceAsync(new TopicPartition(topic, Partition.Any), message, cancellationToken);
 
     private async ValueTask WriteToChosenPartitionAsync(
         T item, string topic, Message<byte[]?, byte[]?> message, Func<T, byte[]?, int, int> choose, CancellationToken cancellationToken)
@@ -66,7 +109,7 @@ public sealed partial class KafkaOutput<T> : KafkaProducerSink<T>
                 string.Create(CultureInfo.InvariantCulture, $"Kafka output '{Name}': setting Partition returned {partition} for topic '{topic}', which has {count} partition(s) (0 to {count - 1})"));
         }
 
-        await ProduceAsync(new TopicPartition(topic, new Partition(partition)), message, cancellationToken).ConfigureAwait(false);
+        await _client.ProduceAsync(new TopicPartition(topic, new Partition(partition)), message, cancellationToken).ConfigureAwait(false);
     }
 
     private string ValidTopic(string? topic) =>
@@ -80,13 +123,6 @@ public sealed partial class KafkaOutput<T> : KafkaProducerSink<T>
     private static byte[]? InputKey() => TaskRunContext.Current?.SourceRecord is ConsumeResult<byte[], byte[]> input ? input.Message.Key : null;
 
     private static byte[]? Utf8(string? key) => key is null ? null : Encoding.UTF8.GetBytes(key);
-
-    private static KafkaOutputOptions<T> Configure(Action<KafkaOutputOptions<T>>? configure)
-    {
-        var options = new KafkaOutputOptions<T>();
-        configure?.Invoke(options);
-        return options;
-    }
 
     [GeneratedRegex("^[a-zA-Z0-9._-]{1,249}$", RegexOptions.CultureInvariant)]
     private static partial Regex TopicName();

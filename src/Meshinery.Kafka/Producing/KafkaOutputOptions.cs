@@ -37,8 +37,18 @@ public sealed class KafkaOutputOptions<T>
     /// <summary>
     /// Turns items into message values. Default: UTF-8 for <see cref="string"/>, the bytes themselves for <c>byte[]</c>,
     /// otherwise <see cref="JsonKafkaSerializer{T}"/>. An item it cannot serialize goes to the task's error path.
+    /// Set this or <see cref="AsyncSerializer"/>, not both.
     /// </summary>
     public ISerializer<T>? Serializer { get; set; }
+
+    /// <summary>
+    /// Turns items into message values asynchronously, for example Confluent's Schema Registry serializers
+    /// (<c>JsonSerializer&lt;T&gt;</c>, <c>AvroSerializer&lt;T&gt;</c>, <c>ProtobufSerializer&lt;T&gt;</c>); awaited in
+    /// the run's write. An item it cannot serialize (it throws or its task faults) goes to the task's error path with
+    /// the exception as the reason. Default: none (<see cref="Serializer"/> is used). Set this or
+    /// <see cref="Serializer"/>, not both (checked when the engine is built).
+    /// </summary>
+    public IAsyncSerializer<T>? AsyncSerializer { get; set; }
 
     /// <summary>Extra librdkafka producer settings for this output, applied after <see cref="KafkaOptions.ProducerConfig"/>.</summary>
     public IDictionary<string, string> ProducerConfig { get; } = new Dictionary<string, string>(StringComparer.Ordinal);

@@ -213,6 +213,7 @@ public sealed class MeshineryEngine : IAsyncDisposable
         }
 
         problems.AddRange(definitions.SelectMany(d => d.Inputs.SelectMany(i => i.Source.Validate(services).Select(p => new ConfigurationProblem(d.Name, p.Key, p.Value)))));
+        problems.AddRange(SinksOf(definitions).SelectMany(x => x.Sink.Validate(services).Select(p => new ConfigurationProblem(x.TaskName, p.Key, p.Value))));
         return problems.Count > 0 ? throw new MeshineryConfigurationException(problems) : definitions;
     }
 
@@ -342,15 +343,18 @@ public sealed class MeshineryEngine : IAsyncDisposable
         }
     }
 
-    private IEnumerable<(OutputSink Sink, string TaskName)> DistinctSinks() =>
-        _scheduler.Tasks
-            .SelectMany(t => t.Definition.Root.AllSteps()
+    private IEnumerable<(OutputSink Sink, string TaskName)> DistinctSinks() => SinksOf(_scheduler.Tasks.Select(t => t.Definition));
+
+    /// <summary>Every output and dead-letter sink of the tasks, once each, with the first task that uses it.</summary>
+    private static IEnumerable<(OutputSink Sink, string TaskName)> SinksOf(IEnumerable<TaskDefinition> definitions) =>
+        definitions
+            .SelectMany(t => t.Root.AllSteps()
                 .Select(s => s switch
                 {
                     IWriteStep write => write.Sink,
                     _ => null,
                 })
-                .Append(t.Definition.DeadLetterSink)
+                .Append(t.DeadLetterSink)
                 .OfType<OutputSink>()
                 .Select(sink => (Sink: sink, TaskName: t.Name)))
             .DistinctBy(x => x.Sink);

@@ -12,6 +12,15 @@ public abstract class OutputSink
     /// <summary>The sink's name, used in logs and metrics.</summary>
     public string Name { get; }
 
+    /// <summary>
+    /// Resolves and checks the sink's settings when the engine is built, so that its problems fail the build with every
+    /// other one in a single <see cref="MeshineryConfigurationException"/>. Called once per sink, even when several tasks
+    /// share it. Default: nothing to check.
+    /// </summary>
+    /// <param name="services">The application's services.</param>
+    /// <returns>Each problem as the setting's name and what is wrong with it; the engine adds the task's name.</returns>
+    public virtual IEnumerable<KeyValuePair<string, string>> Validate(IServiceProvider services) => [];
+
     /// <summary>Starts the sink. The engine calls it once, before the first write, even when several tasks share it.</summary>
     /// <param name="context">The engine's context.</param>
     /// <param name="cancellationToken">Cancelled when the start is aborted.</param>

@@ -1,11 +1,16 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
 
 namespace Meshinery.Kafka;
 
-/// <summary>Commits offsets for an input, remembers what was committed last per partition and reports each commit.</summary>
-internal sealed class OffsetCommitter(string input, ILogger logger, Action<IReadOnlyList<TopicPartitionOffset>> committed, TimeProvider? clock = null)
+/// <summary>
+/// Commits offsets for an input, remembers what was committed last per partition and reports each commit (to the
+/// callback, and its duration and failure to the Kafka metrics).
+/// </summary>
+internal sealed class OffsetCommitter(
+    string input, ILogger logger, Action<IReadOnlyList<TopicPartitionOffset>> committed, TimeProvider? clock = null, InputMetrics? metrics = null)
 {
     /// <summary>The longest a last commit (revocation, stop) retries: the rebalance waits for it.</summary>
     public static readonly TimeSpan MaxLastCommitRetry = TimeSpan.FromSeconds(3);
@@ -16,6 +21,9 @@ internal sealed class OffsetCommitter(string input, ILogger logger, Action<IRead
 
     /// <summary>The offsets committed last, per partition (the next offset to read).</summary>
     public IReadOnlyDictionary<TopicPartition, long> Last => new Dictionary<TopicPartition, long>(_committed);
+
+    /// <summary>The offset committed last for <paramref name="partition"/>, if any (readable from any thread).</summary>
+    public long? LastOf(TopicPartition partition) => _committed.TryGetValue(partition, out var offset) ? offset : null;
 
     /// <summary>Commits <paramref name="offsets"/> once; a failure that is not fatal is logged (event 103).</summary>
     public CommitResult TryCommit(IConsumer<byte[], byte[]> consumer, List<TopicPartitionOffset> offsets)
@@ -82,6 +90,7 @@ internal sealed class OffsetCommitter(string input, ILogger logger, Action<IRead
         List<TopicPartitionOffset> done;
         List<TopicPartitionOffset> failed;
         Error? error = null;
+        var startedAt = Stopwatch.GetTimestamp();
         try
         {
             consumer.Commit(offsets);
@@ -103,6 +112,7 @@ internal sealed class OffsetCommitter(string input, ILogger logger, Action<IRead
             error = whole.Error;
         }
 
+        metrics?.Committed(startedAt, failed: error is not null);
         foreach (var offset in done)
         {
             _committed[offset.TopicPartition] = offset.Offset.Value;
