@@ -144,7 +144,9 @@ public sealed class KafkaInput<T> : InputSource<T>, IReportInputHealth
                 .Build(),
             context.TaskName,
             $"Kafka input '{Name}'",
-            nameof(KafkaInputOptions<T>.ConsumerConfig));
+            nameof(KafkaInputOptions<T>.ConsumerConfig),
+            _options.ConsumerConfig,
+            SharedOptions(context.Services).ConsumerConfig);
 
         Membership membership;
         try

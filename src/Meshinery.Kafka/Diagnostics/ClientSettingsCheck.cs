@@ -15,7 +15,10 @@ internal static partial class ClientSettingsCheck
     /// <param name="taskName">The task, for the error.</param>
     /// <param name="component">The input or output, as the error names it (<c>Kafka output 'x'</c>).</param>
     /// <param name="settings">The settings' name: <c>ConsumerConfig</c> or <c>ProducerConfig</c>.</param>
-    public static TClient Build<TClient>(Func<TClient> build, string taskName, string component, string settings)
+    /// <param name="own">The input's or output's own settings.</param>
+    /// <param name="shared">The shared settings (<see cref="KafkaOptions"/>), named as such when the property is only there.</param>
+    public static TClient Build<TClient>(
+        Func<TClient> build, string taskName, string component, string settings, IDictionary<string, string> own, IDictionary<string, string> shared)
     {
         try
         {
@@ -24,7 +27,14 @@ internal static partial class ClientSettingsCheck
         catch (Exception error) when (error is ArgumentException or InvalidOperationException or KafkaException)
         {
             // librdkafka's text names the property: No such configuration property: "partitoner".
-            var setting = Property().Match(error.Message) is { Success: true } match ? $"{settings}[\"{match.Groups[1].Value}\"]" : settings;
+            var setting = settings;
+            if (Property().Match(error.Message) is { Success: true } match)
+            {
+                var property = match.Groups[1].Value;
+                var where = !own.ContainsKey(property) && shared.ContainsKey(property) ? $"{nameof(KafkaOptions)}.{settings}" : settings;
+                setting = $"{where}[\"{property}\"]";
+            }
+
             throw new MeshineryConfigurationException(taskName, setting, $"{component}: librdkafka refuses its settings ({error.Message.TrimEnd('.')})");
         }
     }

@@ -21,6 +21,7 @@ internal sealed class KafkaProducerClient(string output, string topic, string? b
 {
     private readonly Lock _adminLock = new();
     private ProducerConfig? _config;
+    private IDictionary<string, string> _sharedConfig = new Dictionary<string, string>();
     private IAdminClient? _admin;
     private KafkaMetrics? _metrics;
     private KeyValuePair<string, object?>[] _tags = [];
@@ -55,6 +56,7 @@ internal sealed class KafkaProducerClient(string output, string topic, string? b
         }
 
         _config = shared.CreateProducerConfig(servers, producerConfig);
+        _sharedConfig = shared.ProducerConfig;
         return [];
     }
 
@@ -80,7 +82,9 @@ internal sealed class KafkaProducerClient(string output, string topic, string? b
                 .Build(),
             context.TaskName,
             $"Kafka output '{output}'",
-            nameof(KafkaOutputOptions<object>.ProducerConfig));
+            nameof(KafkaOutputOptions<object>.ProducerConfig),
+            producerConfig,
+            _sharedConfig);
     }
 
     /// <summary>Flushes what is still queued and closes the producer.</summary>

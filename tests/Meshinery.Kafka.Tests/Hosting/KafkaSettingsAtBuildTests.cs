@@ -54,6 +54,30 @@ public class KafkaSettingsAtBuildTests(KafkaFixture kafka)
     }
 
     [Fact]
+    public async Task StartAsync_MisspeltSharedProducerProperty_FailsNamingKafkaOptionsAndTheDeadLetterOutput()
+    {
+        var services = new ServiceCollection();
+        services.AddMeshinery(mesh => mesh
+            .UseKafka(options =>
+            {
+                options.BootstrapServers = kafka.BootstrapServers;
+                options.ProducerConfig["lingr.ms"] = "5";
+            })
+            .AddTask<Order>("shared-misspelt", task => task
+                .ReadFrom(new InMemoryInput<Order>())
+                .DeadLetterTo(new KafkaDeadLetterOutput("failures"))
+                .Do(_ => { })));
+        await using var provider = services.BuildServiceProvider();
+
+        var start = () => provider.GetRequiredService<MeshineryEngine>().StartAsync();
+
+        var error = (await start.Should().ThrowAsync<MeshineryConfigurationException>()).Which;
+        error.TaskName.Should().Be("shared-misspelt");
+        error.Setting.Should().Be("KafkaOptions.ProducerConfig[\"lingr.ms\"]", "the property is in the shared settings only");
+        error.Message.Should().Contain("Kafka output 'failures'");
+    }
+
+    [Fact]
     public async Task StartAsync_MisspeltConsumerPropertyOnTheInput_FailsNamingTaskInputAndProperty()
     {
         var services = new ServiceCollection();
