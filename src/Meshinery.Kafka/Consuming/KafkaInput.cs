@@ -163,7 +163,7 @@ public sealed class KafkaInput<T> : InputSource<T>, IReportInputHealth
 
         var loop = _loop = new ConsumeLoop<T>(
             Name, membership, consumer, settings, partitions, _rotation, commits, _flow, _committer, _stopRequested, context, logger, sampler.Refresh);
-        _observed = metrics.Metrics.Observe(metrics.Tags, sampler, () => partitions.Count, () => flow.Paused);
+        _observed = metrics.Observe(sampler, () => partitions.Count, () => flow.Paused);
         _thread = new Thread(() =>
         {
             try

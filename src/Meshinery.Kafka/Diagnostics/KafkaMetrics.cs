@@ -48,16 +48,16 @@ internal sealed class KafkaMetrics
         ProduceDuration = meter.CreateHistogram<double>(
             "meshinery.kafka.producer.duration", "s", "How long a write takes, from produce to the broker's acknowledgement (retries inside librdkafka included).", tags: null, s_durationAdvice);
         meter.CreateObservableGauge(
-            "meshinery.kafka.consumer.lag", () => Observe(static (input, add) => input.Lag(add)), "{message}",
+            "meshinery.kafka.consumer.lag", () => Measure(static (input, add) => input.Lag(add)), "{message}",
             "Per partition held: the high watermark minus the offset up to which work is finished (sampled at most every second).");
         meter.CreateObservableGauge(
-            "meshinery.kafka.consumer.committed_offset", () => Observe(static (input, add) => input.Committed(add)), "{offset}",
+            "meshinery.kafka.consumer.committed_offset", () => Measure(static (input, add) => input.Committed(add)), "{offset}",
             "Per partition held: the offset committed last (the next one to read).");
         meter.CreateObservableGauge(
-            "meshinery.kafka.consumer.assigned_partitions", () => Observe(static (input, add) => add(input.Assigned(), input.Tags)), "{partition}",
+            "meshinery.kafka.consumer.assigned_partitions", () => Measure(static (input, add) => add(input.Assigned(), input.Tags)), "{partition}",
             "Partitions an input holds now.");
         meter.CreateObservableGauge(
-            "meshinery.kafka.consumer.paused_partitions", () => Observe(static (input, add) => add(input.Paused(), input.Tags)), "{partition}",
+            "meshinery.kafka.consumer.paused_partitions", () => Measure(static (input, add) => add(input.Paused(), input.Tags)), "{partition}",
             "Partitions an input holds back now (back-pressure).");
     }
 
@@ -88,7 +88,7 @@ internal sealed class KafkaMetrics
         return input;
     }
 
-    private List<Measurement<long>> Observe(Action<ObservedInput, Action<long, KeyValuePair<string, object?>[]>> measure)
+    private List<Measurement<long>> Measure(Action<ObservedInput, Action<long, KeyValuePair<string, object?>[]>> measure)
     {
         var measurements = new List<Measurement<long>>();
         foreach (var input in _inputs.Keys)
@@ -138,13 +138,14 @@ internal sealed class KafkaMetrics
     }
 }
 
-/// <summary>What one input records on the Kafka meter: its rebalances and its commits.</summary>
+/// <summary>What one input records on the Kafka meter: its rebalances and its commits, and its gauges while it runs.</summary>
 internal sealed class InputMetrics(KafkaMetrics metrics, string task, string input)
 {
-    public KafkaMetrics Metrics => metrics;
-
     /// <summary>The input's tags: task and input.</summary>
     public KeyValuePair<string, object?>[] Tags { get; } = [new(KafkaMetrics.TaskTag, task), new(KafkaMetrics.InputTag, input)];
+
+    /// <summary>Adds the started input to the gauges; disposing the result takes it out (at stop).</summary>
+    public IDisposable Observe(PartitionLagSampler sampler, Func<int> assigned, Func<int> paused) => metrics.Observe(Tags, sampler, assigned, paused);
 
     /// <summary>The group assigned (<c>assigned</c>), revoked or lost partitions; callbacks without any are not counted.</summary>
     public void Rebalanced(string kind, int partitions)

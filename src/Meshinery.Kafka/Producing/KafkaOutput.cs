@@ -16,6 +16,7 @@ public sealed partial class KafkaOutput<T> : OutputSink<T>
     private readonly KafkaOutputOptions<T> _options;
     private readonly KafkaProducerClient _client;
     private readonly PartitionCounts _partitionCounts;
+    private readonly ISerializer<T> _serializer;
 
     /// <summary>Creates the output.</summary>
     /// <param name="topic">The topic (see <see cref="KafkaOutputOptions{T}.Topic"/> to choose one per item).</param>
@@ -26,6 +27,7 @@ public sealed partial class KafkaOutput<T> : OutputSink<T>
         ArgumentException.ThrowIfNullOrWhiteSpace(topic);
         _options = new KafkaOutputOptions<T>();
         configure?.Invoke(_options);
+        _serializer = _options.Serializer ?? DefaultSerializers.Serializer<T>(); // unused when AsyncSerializer is set
         _client = new KafkaProducerClient(Name, topic, _options.BootstrapServers, _options.ProducerConfig);
         _partitionCounts = new PartitionCounts(() => _client.Admin);
     }
@@ -76,7 +78,7 @@ public sealed partial class KafkaOutput<T> : OutputSink<T>
             return WriteSerializedAsync(item, topic, key, headers, asyncSerializer.SerializeAsync(item, context), cancellationToken);
         }
 
-        var value = (_options.Serializer ?? DefaultSerializers.Serializer<T>()).Serialize(item, context);
+        var value = _serializer.Serialize(item, context);
         return WriteAsync(item, topic, new Message<byte[]?, byte[]?> { Key = key, Value = value, Headers = headers }, cancellationToken);
     }
 
