@@ -13,6 +13,7 @@ internal static class RunScopeDisposals
             return;
         }
 
+        Log.WaitingForScopeDisposals(logger, disposals.Count);
         try
         {
             await Task.WhenAll(disposals).WaitAsync(gracePeriod, time).ConfigureAwait(false);
