@@ -19,6 +19,10 @@ internal sealed class TaskRegistration(string name, Type inputType, Action<IServ
         {
             // Reported below; the rest of the definition cannot run without the service.
         }
+        finally
+        {
+            guarded?.DefinitionEnded();
+        }
 
         if (guarded is { Problems.Count: > 0 })
         {

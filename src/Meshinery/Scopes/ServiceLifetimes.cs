@@ -61,8 +61,16 @@ internal sealed class ServiceLifetimes(IServiceCollection services)
 internal sealed class DefinitionServices(IServiceProvider services, ServiceLifetimes lifetimes, string taskName)
     : IServiceProvider, IKeyedServiceProvider
 {
+    private bool _defined;
+
     /// <summary>The scoped services the definition tried to resolve.</summary>
     public List<ConfigurationProblem> Problems { get; } = [];
+
+    /// <summary>
+    /// Ends the check: a step that kept this provider and resolves from it per item is left as it was (a captive
+    /// dependency too, but one the start cannot see; failing those runs now would change a running application).
+    /// </summary>
+    public void DefinitionEnded() => _defined = true;
 
     public object? GetService(Type serviceType)
     {
@@ -88,7 +96,7 @@ internal sealed class DefinitionServices(IServiceProvider services, ServiceLifet
 
     private void Refuse(Type serviceType, bool scoped, object? key)
     {
-        if (!scoped)
+        if (!scoped || _defined)
         {
             return;
         }

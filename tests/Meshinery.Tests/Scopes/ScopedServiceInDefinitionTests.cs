@@ -75,6 +75,25 @@ public class ScopedServiceInDefinitionTests
         provider.GetRequiredService<MeshineryEngine>().TaskNames.Should().Equal("own-scope");
     }
 
+    [Fact]
+    public async Task Definition_KeepsTheProviderForItsSteps_ResolvingThereAfterTheStartIsLeftAlone()
+    {
+        var services = new ServiceCollection();
+        services.AddScoped<IFraudCheck, FraudCheck>();
+        services.AddMeshinery(mesh => mesh.AddTask<int>("kept-provider", (sp, task) => task
+            .ReadFrom(new ScriptedInput<int>())
+            .Process(i => sp.GetRequiredService<IFraudCheck>().IsFine(i))));
+        await using var provider = services.BuildServiceProvider();
+        var engine = provider.GetRequiredService<MeshineryEngine>();
+        await engine.StartAsync().Within("the engine to start");
+
+        var result = await engine.InjectAsync("kept-provider", 3).Within("the run");
+
+        result.Outcome.Should().Be(RunOutcome.Completed, "only the definition itself is checked; a running step is not failed");
+        result.Output.Should().Be(true);
+        await engine.StopAsync().Within("the engine to stop");
+    }
+
     private static MeshineryConfigurationException CreationFails(Action<IServiceCollection> register, Action<MeshineryBuilder> configure)
     {
         var services = new ServiceCollection();
