@@ -180,6 +180,55 @@ public class RunScopeTests
     }
 
     [Fact]
+    public async Task ScopedSteps_AfterAFlatMap_EveryEmittedItemOfTheRunSeesTheRunsInstance()
+    {
+        var tracker = new Tracker();
+        var seen = new ConcurrentBag<int>();
+        await using var harness = EngineHarness.Create(
+            mesh => mesh.AddTask<int>("flat", task => task
+                .ReadFrom(new ScriptedInput<int>())
+                .Process<Recorder, int>((recorder, item) =>
+                {
+                    seen.Add(recorder.Id);
+                    return item;
+                })
+                .FlatMap(item => Enumerable.Range(0, 3).Select(i => item + i))
+                .Do<Recorder>((recorder, _) => seen.Add(recorder.Id))),
+            services: services => services.AddSingleton(tracker).AddScoped<Recorder>());
+        await harness.StartAsync();
+
+        var result = await harness.Engine.InjectAsync("flat", 1).Within("the run");
+        await tracker.WaitForDisposalsAsync(1);
+
+        result.Outcome.Should().Be(RunOutcome.Completed);
+        seen.Should().HaveCount(4).And.OnlyContain(id => id == 1, "the emitted items belong to the run, and so to its scope");
+        tracker.Created.Should().Be(1);
+    }
+
+    [Fact]
+    public async Task ScopedStep_ServiceDisposalThrows_IsLoggedAndTheRunKeepsItsOutcome()
+    {
+        var logged = new EventSignal(40); // "Disposing the service scope ... threw"
+        await using var harness = EngineHarness.Create(
+            mesh => mesh.AddTask<int>("dispose-throws", task => task
+                .ReadFrom(new ScriptedInput<int>())
+                .Process((Throwing _, int item) => item)),
+            services: services => services.AddScoped<Throwing>().AddSingleton<ILoggerProvider>(logged));
+        await harness.StartAsync();
+
+        var result = await harness.Engine.InjectAsync("dispose-throws", 1).Within("the run");
+        await logged.Logged.Within("the disposal failure to be logged");
+
+        result.Outcome.Should().Be(RunOutcome.Completed);
+        harness.Engine.GetStatistics("dispose-throws").Completed.Should().Be(1);
+    }
+
+    internal sealed class Throwing : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync() => throw new InvalidOperationException("cannot close");
+    }
+
+    [Fact]
     public void ScopedStep_ServiceNotRegistered_FailsAtStartNamingTheServiceAndTheStep()
     {
         var services = new ServiceCollection();
