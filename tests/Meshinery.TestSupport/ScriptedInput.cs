@@ -226,7 +226,7 @@ public sealed class ScriptedInput<T> : InputSource<T>, IAcknowledger
         {
             foreach (var item in items)
             {
-                _pending.Enqueue(new SourceItem<T>(item, new SourcePosition(Name, Partition, _nextOffset++), this, raw: $"raw-{item}"));
+                _pending.Enqueue(new SourceItem<T>(item, new SourcePosition(Name, Partition, _nextOffset++), this, sourceRecord: $"raw-{item}"));
             }
         }
 
@@ -239,7 +239,7 @@ public sealed class ScriptedInput<T> : InputSource<T>, IAcknowledger
     {
         lock (_lock)
         {
-            _pending.Enqueue(new SourceItem<T>(item, new SourcePosition(Name, Partition, _nextOffset++), this, raw: $"raw-{item}") { Key = key });
+            _pending.Enqueue(new SourceItem<T>(item, new SourcePosition(Name, Partition, _nextOffset++), this, sourceRecord: $"raw-{item}") { Key = key });
         }
 
         Notify();

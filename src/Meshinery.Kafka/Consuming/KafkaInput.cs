@@ -21,7 +21,7 @@ namespace Meshinery.Kafka;
 /// (<see cref="KafkaOptions.MaxPendingPerPartition"/>) and resumes them at half, a <see cref="CommitPolicy{T}"/> per
 /// delivery mode decides what is committed when. The engine's poll loop takes the deserialized messages round-robin
 /// across partitions (<see cref="HandOutRotation{T}"/>). A message that cannot be deserialized is handed to the task's
-/// error path with its original bytes (<see cref="ProcessingFailure.Raw"/> is its
+/// error path with its original bytes (<see cref="ProcessingFailure.SourceRecord"/> is its
 /// <see cref="ConsumeResult{TKey, TValue}"/>). Settings are resolved and checked when the engine is built.
 /// </remarks>
 public sealed class KafkaInput<T> : InputSource<T>, IReportInputHealth

@@ -53,7 +53,7 @@ public sealed class KafkaDeadLetterOutput : OutputSink<ProcessingFailure>
     public override ValueTask WriteAsync(ProcessingFailure item, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(item);
-        var message = item.Raw is ConsumeResult<byte[], byte[]> original
+        var message = item.SourceRecord is ConsumeResult<byte[], byte[]> original
             ? new Message<byte[]?, byte[]?>
             {
                 Key = original.Message.Key,

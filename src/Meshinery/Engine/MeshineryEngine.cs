@@ -197,6 +197,7 @@ public sealed class MeshineryEngine : IAsyncDisposable
             }
         }
 
+        TaskSettingsSection.FindUnknownTasks(services, [.. registrations.Select(r => r.Name)], problems);
         foreach (var name in definitions.GroupBy(d => d.Name).Where(g => g.Count() > 1).Select(g => g.Key))
         {
             problems.Add(new ConfigurationProblem(name, "Name", "more than one task has this name; task names must be unique"));
@@ -266,6 +267,7 @@ public sealed class MeshineryEngine : IAsyncDisposable
 
             _scheduler.StopLoopsAndWorkers();
             await IgnoreFailureAsync(_scheduler.RunLoop.Exited).ConfigureAwait(false);
+            await RunScopeDisposals.WaitAsync(Definitions, _options.CancellationGracePeriod, _timeProvider, _scheduler.Logger).ConfigureAwait(false);
 
             // Not the caller's token: a hurried host must still get the sources' final commits and the sinks' flushes,
             // which are bounded by the clients' own timeouts.

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Meshinery;
@@ -17,6 +18,26 @@ public sealed class MeshineryBuilder
     {
         ArgumentNullException.ThrowIfNull(configure);
         Services.Configure(configure);
+        return this;
+    }
+
+    /// <summary>
+    /// Binds per-task settings from configuration: <paramref name="tasks"/> has one child section per task name, for
+    /// example <c>mesh.BindTaskSettings(builder.Configuration.GetSection("Meshinery:Tasks"))</c> with
+    /// <c>Meshinery:Tasks:enrich:MaxInFlight</c> in <c>appsettings.json</c> or the environment variable
+    /// <c>Meshinery__Tasks__enrich__MaxInFlight</c>. The keys are <c>MaxInFlight</c>, <c>WorkerThreads</c>,
+    /// <c>MaxWorkerThreads</c>, <c>WorkerIdleTimeout</c>, <c>Ordering</c> and <c>Retry</c> (<c>MaxAttempts</c>,
+    /// <c>Delay</c>, <c>BackoffMultiplier</c>, <c>MaxDelay</c>); see <c>docs/configuration.md</c>. A value present in
+    /// configuration overrides what the task's definition set, so operators can tune without a new build. Read once,
+    /// when the engine is created; a bad value, an unknown key or a section naming no task fails the start with a
+    /// <see cref="MeshineryConfigurationException"/> naming the configuration path.
+    /// </summary>
+    /// <param name="tasks">The section whose children are named after the tasks.</param>
+    /// <returns>This builder.</returns>
+    public MeshineryBuilder BindTaskSettings(IConfiguration tasks)
+    {
+        ArgumentNullException.ThrowIfNull(tasks);
+        Services.AddSingleton(new TaskSettingsSection(tasks));
         return this;
     }
 

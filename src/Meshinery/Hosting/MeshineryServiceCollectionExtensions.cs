@@ -29,6 +29,7 @@ public static class MeshineryServiceCollectionExtensions
                 .ValidateOnStart();
             services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MeshineryOptions>, MeshineryOptionsValidator>());
             services.TryAddSingleton(TimeProvider.System);
+            services.AddSingleton(new ServiceLifetimes(services));
             services.AddSingleton(sp => new MeshineryEngine(
                 sp.GetServices<TaskRegistration>(),
                 sp.GetRequiredService<IOptions<MeshineryOptions>>().Value,

@@ -48,7 +48,7 @@ internal sealed class FailurePolicy(EngineEnvironment environment)
 
         var item = step is StartFailureStep { HasItem: false } ? null : run.ItemAsObject;
         run.Failure = new ProcessingFailure(
-            run.TaskName, step.Name, item, error, run.Attempt, run.Position, run.Raw, environment.TimeProvider.GetUtcNow());
+            run.TaskName, step.Name, item, error, run.Attempt, run.Position, run.SourceRecord, environment.TimeProvider.GetUtcNow());
         if (run.Task.ErrorHandlerStep is { } handler)
         {
             run.Recover(handler);

@@ -12,7 +12,7 @@ public sealed class ProcessingFailure
         Exception exception,
         int attempts,
         SourcePosition position,
-        object? raw,
+        object? sourceRecord,
         DateTimeOffset failedAt)
     {
         TaskName = taskName;
@@ -21,7 +21,7 @@ public sealed class ProcessingFailure
         Exception = exception;
         Attempts = attempts;
         Position = position;
-        Raw = raw;
+        SourceRecord = sourceRecord;
         FailedAt = failedAt;
     }
 
@@ -46,8 +46,8 @@ public sealed class ProcessingFailure
     /// <summary>Where the run's input item came from.</summary>
     public SourcePosition Position { get; }
 
-    /// <summary>The source's raw record (for Kafka, the original message), or <see langword="null"/>.</summary>
-    public object? Raw { get; }
+    /// <summary>The source's record of the run's input item (for Kafka, the original message), or <see langword="null"/>.</summary>
+    public object? SourceRecord { get; }
 
     /// <summary>When the item was handed to the error path.</summary>
     public DateTimeOffset FailedAt { get; }

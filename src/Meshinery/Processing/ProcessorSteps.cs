@@ -5,8 +5,14 @@ internal sealed class SyncStep<TIn, TOut>(string name, Func<TIn, TOut> process) 
 {
     public override void Execute(TaskRun run) => run.Continue(process(run.GetItem<TIn>()));
 
-    public override string? Validate() => IsAwaitable(typeof(TOut))
-        ? $"step '{Name}' returns a {(typeof(TOut).IsGenericType ? typeof(TOut).Name[..typeof(TOut).Name.IndexOf('`', StringComparison.Ordinal)] : typeof(TOut).Name)}: an asynchronous step takes (item, cancellationToken) and returns a ValueTask"
+    public override string? Validate() => AwaitableResult.Problem(Name, typeof(TOut));
+}
+
+/// <summary>Catches a synchronous step whose lambda returns a task: it would pass the task on unawaited.</summary>
+internal static class AwaitableResult
+{
+    public static string? Problem(string stepName, Type type) => IsAwaitable(type)
+        ? $"step '{stepName}' returns a {(type.IsGenericType ? type.Name[..type.Name.IndexOf('`', StringComparison.Ordinal)] : type.Name)}: an asynchronous step takes (item, cancellationToken) and returns a ValueTask"
         : null;
 
     private static bool IsAwaitable(Type type) =>

@@ -52,6 +52,8 @@ internal sealed class RunFinisher(EngineEnvironment environment, RunPool runs, I
             activity.Stop();
         }
 
+        run.Context.EndScope(run.ExecutionContext); // disposes the run's service scope, if it has one, in the background
+
         try
         {
             run.Acknowledger?.Acknowledge(run.Position, run.Outcome);

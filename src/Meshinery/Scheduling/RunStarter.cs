@@ -18,7 +18,7 @@ internal sealed class RunStarter(EngineEnvironment environment, RunPool runs, In
         TaskCompletionSource<RunResult>? injectCompletion = null)
     {
         var context = new TaskRunContext(
-            task.Definition.Data, Interlocked.Increment(ref _nextRunId), item.Position, item.Raw, environment.RunsCancellation, item.Key);
+            task.Definition.Data, Interlocked.Increment(ref _nextRunId), item.Position, item.SourceRecord, environment.RunsCancellation, item.Key);
         var run = runs.Rent();
         run.Initialize(task, context, item.Value, item.Acknowledger, injectCompletion);
         if (item.ReadError is { } readError)
@@ -61,7 +61,7 @@ internal sealed class RunStarter(EngineEnvironment environment, RunPool runs, In
     {
         var run = (TaskRun)state!;
         TaskRunContext.SetCurrent(run.Context);
-        _ = run.Environment.RunLogger.BeginScope(run.Context); // ends with the context: nothing else holds the scope
+        _ = run.Environment.RunLogger.BeginScope(run.Context.LogScope); // ends with the context: nothing else holds the scope
         run.Activity = MeshineryDiagnostics.StartRunActivity(run, run.ParentActivity);
         run.ExecutionContext = ExecutionContext.Capture();
     };

@@ -78,7 +78,7 @@ internal sealed class TaskRun : IWorkItem
     public IAcknowledger? Acknowledger { get; private set; }
 
     /// <summary>The source's raw record of the input item (kept by the run's context).</summary>
-    public object? Raw => Context.SourceRecord;
+    public object? SourceRecord => Context.SourceRecord;
 
     public ExecutionContext? ExecutionContext { get; set; }
 

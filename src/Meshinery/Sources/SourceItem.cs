@@ -10,13 +10,13 @@ public readonly struct SourceItem<T>
     /// <param name="value">The item.</param>
     /// <param name="position">Where the item came from.</param>
     /// <param name="acknowledger">Receives the item's acknowledgement; <see langword="null"/> when the source needs none.</param>
-    /// <param name="raw">The source's raw record (for Kafka, the message with its original bytes), kept for dead letters.</param>
-    public SourceItem(T value, SourcePosition position, IAcknowledger? acknowledger = null, object? raw = null)
+    /// <param name="sourceRecord">The source's record of the item (for Kafka, the message with its original bytes), kept for dead letters.</param>
+    public SourceItem(T value, SourcePosition position, IAcknowledger? acknowledger = null, object? sourceRecord = null)
     {
         Value = value;
         Position = position;
         Acknowledger = acknowledger;
-        Raw = raw;
+        SourceRecord = sourceRecord;
     }
 
     /// <summary>The item; the default value when <see cref="ReadError"/> is set.</summary>
@@ -28,8 +28,11 @@ public readonly struct SourceItem<T>
     /// <summary>Receives the item's acknowledgement, or <see langword="null"/>.</summary>
     public IAcknowledger? Acknowledger { get; }
 
-    /// <summary>The source's raw record, or <see langword="null"/>.</summary>
-    public object? Raw { get; }
+    /// <summary>
+    /// The source's record of the item, or <see langword="null"/>: for Kafka, the <c>ConsumeResult&lt;byte[], byte[]&gt;</c>.
+    /// Steps see it as <see cref="TaskRunContext.SourceRecord"/>, the error path as <see cref="ProcessingFailure.SourceRecord"/>.
+    /// </summary>
+    public object? SourceRecord { get; }
 
     /// <summary>
     /// The trace context the item carries (for Kafka, its <c>traceparent</c> header), or <see langword="default"/>.
@@ -59,11 +62,11 @@ public static class SourceItem
     /// <param name="error">Why the item could not be read.</param>
     /// <param name="position">Where the item came from.</param>
     /// <param name="acknowledger">Receives the item's acknowledgement.</param>
-    /// <param name="raw">The raw record with its original bytes, for the dead letter.</param>
+    /// <param name="sourceRecord">The source's record with its original bytes, for the dead letter.</param>
     /// <returns>The unreadable item.</returns>
-    public static SourceItem<T> Unreadable<T>(Exception error, SourcePosition position, IAcknowledger? acknowledger = null, object? raw = null)
+    public static SourceItem<T> Unreadable<T>(Exception error, SourcePosition position, IAcknowledger? acknowledger = null, object? sourceRecord = null)
     {
         ArgumentNullException.ThrowIfNull(error);
-        return new SourceItem<T>(default!, position, acknowledger, raw) { ReadError = error };
+        return new SourceItem<T>(default!, position, acknowledger, sourceRecord) { ReadError = error };
     }
 }

@@ -8,7 +8,7 @@ namespace Meshinery;
 /// </summary>
 /// <typeparam name="TInput">The type of the task's input items.</typeparam>
 /// <typeparam name="T">The type of the item at this point of the chain.</typeparam>
-public sealed class TaskBuilder<TInput, T>
+public sealed partial class TaskBuilder<TInput, T>
 {
     private readonly TaskSpec _task;
     private readonly PipelineSpec _pipeline;

@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Globalization;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Meshinery;
 
@@ -9,16 +10,16 @@ namespace Meshinery;
 /// branches: the engine runs every step in the execution context of its run, carried by <see cref="AsyncLocal{T}"/>.
 /// </summary>
 /// <remarks>
-/// The same object is the state of the logging scope the engine opens for the run, so an <c>ILogger</c> used inside a
-/// step logs <c>TaskName</c>, <c>RunId</c>, <c>Source</c>, <c>Partition</c>, <c>Offset</c> and the properties added
-/// with <see cref="SetLogProperty"/>.
+/// The engine opens a logging scope for the run, so an <c>ILogger</c> used inside a step logs <c>TaskName</c>,
+/// <c>RunId</c>, <c>Source</c>, <c>Partition</c>, <c>Offset</c> and the properties added with
+/// <see cref="SetLogProperty"/>.
 /// </remarks>
-public sealed class TaskRunContext : IReadOnlyList<KeyValuePair<string, object?>>
+public sealed class TaskRunContext
 {
     private static readonly AsyncLocal<TaskRunContext?> s_current = new();
 
-    private const int FixedScopeEntries = 5;
     private List<KeyValuePair<string, object?>>? _logProperties;
+    private RunScope? _scope;
 
     internal TaskRunContext(TaskData taskData, long runId, SourcePosition position, object? sourceRecord, CancellationToken cancellationToken, object? key = null)
     {
@@ -28,6 +29,7 @@ public sealed class TaskRunContext : IReadOnlyList<KeyValuePair<string, object?>
         SourceRecord = sourceRecord;
         Key = key;
         CancellationToken = cancellationToken;
+        LogScope = new RunLogScope(this);
     }
 
     /// <summary>The context of the run whose step is executing on this execution flow, or <see langword="null"/>.</summary>
@@ -46,8 +48,8 @@ public sealed class TaskRunContext : IReadOnlyList<KeyValuePair<string, object?>
     public SourcePosition Position { get; }
 
     /// <summary>
-    /// The source's raw record of the run's input item, or <see langword="null"/>: for a Kafka input, its
-    /// <c>ConsumeResult&lt;byte[], byte[]&gt;</c> with the message's key, headers and timestamp.
+    /// The source's record of the run's input item (<see cref="SourceItem{T}.SourceRecord"/>), or <see langword="null"/>:
+    /// for a Kafka input, its <c>ConsumeResult&lt;byte[], byte[]&gt;</c> with the message's key, headers and timestamp.
     /// </summary>
     public object? SourceRecord { get; }
 
@@ -62,6 +64,12 @@ public sealed class TaskRunContext : IReadOnlyList<KeyValuePair<string, object?>
 
     /// <summary>Cancelled when the engine gives up on the run at shutdown.</summary>
     public CancellationToken CancellationToken { get; }
+
+    /// <summary>The state of the run's logging scope: its entries as a list of key/value pairs.</summary>
+    internal IReadOnlyList<KeyValuePair<string, object?>> LogScope { get; }
+
+    /// <summary>The properties added with <see cref="SetLogProperty"/>, or <see langword="null"/>.</summary>
+    internal List<KeyValuePair<string, object?>>? LogProperties => Volatile.Read(ref _logProperties);
 
     /// <summary>
     /// Adds a property to the run's logging scope (or replaces it), visible in every log written during this run from
@@ -92,28 +100,69 @@ public sealed class TaskRunContext : IReadOnlyList<KeyValuePair<string, object?>
         }
     }
 
-    /// <summary>The number of logging scope entries.</summary>
-    public int Count => FixedScopeEntries + (Volatile.Read(ref _logProperties)?.Count ?? 0);
+    /// <summary>Formats the run as the console logger shows its scope.</summary>
+    /// <returns>For example <c>task=enrich run=42 orders[3]@1207</c>.</returns>
+    public override string ToString() => LogScope.ToString()!;
 
-    /// <summary>A logging scope entry.</summary>
-    /// <param name="index">Its index.</param>
-    /// <returns>The entry.</returns>
+    /// <summary>Sets the ambient run; the engine calls it while it builds the run's execution context.</summary>
+    internal static void SetCurrent(TaskRunContext? context) => s_current.Value = context;
+
+    /// <summary>The run's service scope, created by the first scoped step that needs it.</summary>
+    internal AsyncServiceScope GetOrCreateScope(RunScopes scopes)
+    {
+        if (Volatile.Read(ref _scope) is { } existing)
+        {
+            return existing.Scope;
+        }
+
+        var created = new RunScope(scopes, scopes.CreateScope());
+        if (Interlocked.CompareExchange(ref _scope, created, null) is { } raced)
+        {
+            created.Scope.Dispose(); // empty: nothing was resolved from it
+            return raced.Scope;
+        }
+
+        return created.Scope;
+    }
+
+    /// <summary>Ends the run's service scope, if it has one: disposed in the background (see <see cref="RunScopes"/>).</summary>
+    /// <param name="executionContext">The run's execution context, in which disposal runs.</param>
+    internal void EndScope(ExecutionContext? executionContext)
+    {
+        if (Interlocked.Exchange(ref _scope, null) is { } scope)
+        {
+            scope.Owner.DisposeInBackground(scope.Scope, this, executionContext);
+        }
+    }
+
+    private sealed record RunScope(RunScopes Owner, AsyncServiceScope Scope);
+}
+
+/// <summary>
+/// The state of a run's logging scope: a list of key/value pairs (what structured log providers read) whose text is
+/// what the console logger shows. It reads the run's context, so properties added later appear in it.
+/// </summary>
+internal sealed class RunLogScope(TaskRunContext run) : IReadOnlyList<KeyValuePair<string, object?>>
+{
+    private const int FixedScopeEntries = 5;
+
+    public int Count => FixedScopeEntries + (run.LogProperties?.Count ?? 0);
+
     public KeyValuePair<string, object?> this[int index] => index switch
     {
-        0 => new("TaskName", TaskName),
-        1 => new("RunId", RunId),
-        2 => new("Source", Position.Source),
-        3 => new("Partition", Position.Partition),
-        4 => new("Offset", Position.Offset),
-        _ => Volatile.Read(ref _logProperties) is { } properties && index - FixedScopeEntries < properties.Count
+        0 => new("TaskName", run.TaskName),
+        1 => new("RunId", run.RunId),
+        2 => new("Source", run.Position.Source),
+        3 => new("Partition", run.Position.Partition),
+        4 => new("Offset", run.Position.Offset),
+        _ => run.LogProperties is { } properties && index - FixedScopeEntries < properties.Count
             ? properties[index - FixedScopeEntries]
             : throw new ArgumentOutOfRangeException(nameof(index)),
     };
 
-    /// <inheritdoc/>
     public IEnumerator<KeyValuePair<string, object?>> GetEnumerator()
     {
-        var properties = Volatile.Read(ref _logProperties);
+        var properties = run.LogProperties;
         for (var i = 0; i < FixedScopeEntries; i++)
         {
             yield return this[i];
@@ -130,17 +179,12 @@ public sealed class TaskRunContext : IReadOnlyList<KeyValuePair<string, object?>
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
-    /// <summary>Formats the scope as the console logger shows it.</summary>
-    /// <returns>For example <c>task=enrich run=42 orders[3]@1207</c>.</returns>
     public override string ToString()
     {
-        var text = string.Create(CultureInfo.InvariantCulture, $"task={TaskName} run={RunId} {Position}");
-        var properties = Volatile.Read(ref _logProperties);
+        var text = string.Create(CultureInfo.InvariantCulture, $"task={run.TaskName} run={run.RunId} {run.Position}");
+        var properties = run.LogProperties;
         return properties is null
             ? text
             : text + string.Concat(properties.Select(p => string.Create(CultureInfo.InvariantCulture, $" {p.Key}={p.Value}")));
     }
-
-    /// <summary>Sets the ambient run; the engine calls it while it builds the run's execution context.</summary>
-    internal static void SetCurrent(TaskRunContext? context) => s_current.Value = context;
 }

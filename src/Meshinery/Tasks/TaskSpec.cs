@@ -43,6 +43,17 @@ internal sealed partial class TaskSpec(string name, Type inputType)
 
     public int? ReservedWorkers { get; set; }
 
+    /// <summary>The application's services (the real provider, not the guarded one definitions see), or <see langword="null"/>.</summary>
+    public IServiceProvider? Services { get; set; }
+
+    /// <summary>The task's run scopes, created with its first scoped step.</summary>
+    private RunScopes? RunScopes { get; set; }
+
+    /// <summary>Which settings configuration set, by setting name (as in problems) and configuration path.</summary>
+    public Dictionary<string, string> ConfiguredBy { get; } = new(StringComparer.Ordinal);
+
+    public RunScopes? GetRunScopes() => RunScopes ??= Services is null ? null : new RunScopes(Services, Name);
+
     public TaskOrdering Ordering { get; private set; }
 
     public Func<TaskRun, object?>? OrderingKey { get; private set; }
@@ -52,16 +63,23 @@ internal sealed partial class TaskSpec(string name, Type inputType)
     /// <summary>Records an ordering call; more than one is reported at build.</summary>
     public void SetOrdering(TaskOrdering ordering, Func<TaskRun, object?>? key, string call)
     {
+        OrderingCalls.Add(call);
+        SetOrderingQuietly(ordering, key);
+    }
+
+    /// <summary>Sets the ordering without counting a call (configuration overrides what the code set).</summary>
+    public void SetOrderingQuietly(TaskOrdering ordering, Func<TaskRun, object?>? key)
+    {
         Ordering = ordering;
         OrderingKey = key;
-        OrderingCalls.Add(call);
     }
 
     /// <summary>Validates the task; returns its definition, or <see langword="null"/> after adding its problems to <paramref name="problems"/>.</summary>
     public TaskDefinition? Build(List<ConfigurationProblem> problems)
     {
         var before = problems.Count;
-        void Problem(string setting, string message) => problems.Add(new ConfigurationProblem(Name, setting, message));
+        void Problem(string setting, string message) => problems.Add(new ConfigurationProblem(
+            Name, setting, ConfiguredBy.TryGetValue(setting, out var path) ? $"{message} (set by configuration: {path})" : message));
 
         if (!ValidName().IsMatch(Name))
         {
@@ -172,7 +190,7 @@ internal sealed partial class TaskSpec(string name, Type inputType)
         return new TaskDefinition(
             Name, InputType, [.. Inputs], root, MaxInFlight, WorkerThreads, new TaskData(data), Retry.Clone(), ErrorHandler, DeadLetterSink,
             Ordering, OrderingKey, RateLimit, PrioritySelector, ReservedWorkers is > 0 ? ReservedWorkers.Value : 0,
-            MaxWorkerThreads, WorkerIdleTimeout);
+            MaxWorkerThreads, WorkerIdleTimeout, RunScopes);
     }
 
     private void ValidateRetry(Action<string, string> problem)

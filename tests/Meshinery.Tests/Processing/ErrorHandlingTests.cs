@@ -36,7 +36,7 @@ public class ErrorHandlingTests
         failure.Exception.Should().BeSameAs(error);
         failure.Attempts.Should().Be(1);
         failure.Position.Should().Be(new SourcePosition("orders", 4, 1));
-        failure.Raw.Should().Be("raw-11");
+        failure.SourceRecord.Should().Be("raw-11");
         failure.FailedAt.Should().Be(time.GetUtcNow());
         failure.ToString().Should().Be("Task 'handled' step 'price' failed for orders[4]@1 after 1 attempt(s): InvalidOperationException: pricing is down");
     }
@@ -371,7 +371,7 @@ public class ErrorHandlingTests
         failure.StepName.Should().Be(ProcessingFailure.ReadStepName);
         failure.Exception.Should().BeSameAs(readError);
         failure.Item.Should().BeNull();
-        failure.Raw.Should().BeEquivalentTo(new byte[] { 1, 2, 3 });
+        failure.SourceRecord.Should().BeEquivalentTo(new byte[] { 1, 2, 3 });
         failure.Attempts.Should().Be(1, "an unreadable item does not become readable by trying again");
         stepCalls.Should().Be(0);
         input.OutcomeAt(0).Should().Be(RunOutcome.Dropped);
@@ -412,7 +412,7 @@ public class ErrorHandlingTests
 
         var letter = deadLetters.Items.Should().ContainSingle().Subject;
         letter.StepName.Should().Be("read");
-        letter.Raw.Should().Be("garbage");
+        letter.SourceRecord.Should().Be("garbage");
         input.OutcomeAt(0).Should().Be(RunOutcome.Failed);
     }
 

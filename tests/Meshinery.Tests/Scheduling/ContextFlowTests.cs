@@ -100,9 +100,9 @@ public class ContextFlowTests
         foreach (var record in records)
         {
             var item = int.Parse(record.GetStructuredStateValue("Item")!, System.Globalization.CultureInfo.InvariantCulture);
-            var scope = record.Scopes.OfType<TaskRunContext>().Should().ContainSingle().Subject;
-            scope.RunId.Should().Be(runIdByItem[item], "the log scope in step {0} of item {1} is its own run's", record.GetStructuredStateValue("Step"), item);
+            var scope = record.Scopes.OfType<IReadOnlyList<KeyValuePair<string, object?>>>().Should().ContainSingle().Subject;
             var entries = scope.ToDictionary(e => e.Key, e => e.Value);
+            entries["RunId"].Should().Be(runIdByItem[item], "the log scope in step {0} of item {1} is its own run's", record.GetStructuredStateValue("Step"), item);
             entries.Should().Contain("TaskName", "context-flow")
                 .And.Contain("RunId", runIdByItem[item])
                 .And.Contain("Source", "orders")
@@ -197,7 +197,7 @@ public class ContextFlowTests
         records.Should().HaveCount(20);
         foreach (var record in records)
         {
-            var scope = record.Scopes.OfType<TaskRunContext>().Single();
+            var scope = record.Scopes.OfType<IReadOnlyList<KeyValuePair<string, object?>>>().Single();
             scope.Should().Contain(new KeyValuePair<string, object?>("OrderId", $"order-{record.GetStructuredStateValue("Item")}"));
         }
     }

@@ -8,11 +8,12 @@ public class TaskRunContextTests
     [Fact]
     public async Task ScopeEntries_AreTaskRunSourcePartitionOffsetThenLogProperties()
     {
-        var context = await CaptureAsync(new SourcePosition("orders", 3, 1207), c => c.SetLogProperty("OrderId", 42));
+        var run = await CaptureAsync(new SourcePosition("orders", 3, 1207), c => c.SetLogProperty("OrderId", 42));
+        var context = run.LogScope;
 
         context.Count.Should().Be(6);
         context[0].Should().Be(new KeyValuePair<string, object?>("TaskName", "scope"));
-        context[1].Should().Be(new KeyValuePair<string, object?>("RunId", context.RunId));
+        context[1].Should().Be(new KeyValuePair<string, object?>("RunId", run.RunId));
         context[2].Should().Be(new KeyValuePair<string, object?>("Source", "orders"));
         context[3].Should().Be(new KeyValuePair<string, object?>("Partition", 3));
         context[4].Should().Be(new KeyValuePair<string, object?>("Offset", 1207L));
@@ -45,8 +46,8 @@ public class TaskRunContextTests
             c.SetLogProperty("Customer", "b");
         });
 
-        context.Count.Should().Be(7);
-        context.Skip(5).Should().Equal(
+        context.LogScope.Count.Should().Be(7);
+        context.LogScope.Skip(5).Should().Equal(
             new KeyValuePair<string, object?>("Stage", 1),
             new KeyValuePair<string, object?>("Customer", "b"));
     }
@@ -90,7 +91,7 @@ public class TaskRunContextTests
         await input.WaitForAcknowledgementsAsync(1);
 
         context.Should().NotBeNull();
-        context!.Count.Should().Be(5 + (8 * 50), "concurrent additions are not lost");
+        context!.LogScope.Count.Should().Be(5 + (8 * 50), "concurrent additions are not lost");
     }
 
     [Fact]

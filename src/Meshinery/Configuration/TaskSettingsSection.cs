@@ -1,0 +1,227 @@
+using System.Globalization;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Meshinery;
+
+/// <summary>
+/// Per-task settings from configuration (<see cref="MeshineryBuilder.BindTaskSettings"/>): one child section per task
+/// name, for example <c>Meshinery:Tasks:enrich:MaxInFlight</c> (environment variable
+/// <c>Meshinery__Tasks__enrich__MaxInFlight</c>). Read once, when the engine is created, after the task's definition:
+/// a value present in configuration overrides the one the code set. A value that does not parse or is out of range,
+/// an unknown key and a section for a task that does not exist are problems naming the configuration path, reported
+/// with the engine's other configuration problems.
+/// </summary>
+internal sealed class TaskSettingsSection(IConfiguration tasks)
+{
+    /// <summary>The keys a task's section may have, as documented in <c>docs/configuration.md</c>.</summary>
+    private static readonly string[] s_keys = ["MaxInFlight", "WorkerThreads", "MaxWorkerThreads", "WorkerIdleTimeout", "Ordering", "Retry"];
+
+    private static readonly string[] s_retryKeys = ["MaxAttempts", "Delay", "BackoffMultiplier", "MaxDelay"];
+
+    /// <summary>Applies the task's section, if there is one, to <paramref name="spec"/>; adds a problem per bad value.</summary>
+    public void Apply(TaskSpec spec, List<ConfigurationProblem> problems)
+    {
+        var section = tasks.GetSection(spec.Name);
+        if (!section.Exists())
+        {
+            return;
+        }
+
+        var reader = new Reader(spec, problems);
+        foreach (var entry in section.GetChildren())
+        {
+            switch (entry.Key.ToUpperInvariant())
+            {
+                case "MAXINFLIGHT":
+                    reader.Int(entry, 1, "MaxInFlight", value => spec.MaxInFlight = value);
+                    break;
+                case "WORKERTHREADS":
+                    reader.Int(entry, 1, "WorkerThreads", value => spec.WorkerThreads = value);
+                    break;
+                case "MAXWORKERTHREADS":
+                    reader.Int(entry, 1, "WorkerThreads", value => spec.MaxWorkerThreads = value);
+                    break;
+                case "WORKERIDLETIMEOUT":
+                    reader.Duration(entry, allowZero: false, "WorkerThreads", value => spec.WorkerIdleTimeout = value);
+                    break;
+                case "ORDERING":
+                    reader.Ordering(entry);
+                    break;
+                case "RETRY":
+                    ApplyRetry(entry, spec, reader);
+                    break;
+                default:
+                    reader.Problem(entry, $"is not a task setting; the keys are {string.Join(", ", s_keys)} (Retry with {string.Join(", ", s_retryKeys)})");
+                    break;
+            }
+        }
+
+        if (spec.MaxWorkerThreads is not null && spec.WorkerThreads is null)
+        {
+            reader.Problem(section.GetSection("MaxWorkerThreads"), "an elastic pool needs its minimum too: set WorkerThreads (here or with WithWorkerThreads)");
+        }
+    }
+
+    /// <summary>Adds a problem for every task section whose name is not one of <paramref name="taskNames"/>.</summary>
+    public void FindUnknownTasks(IReadOnlyCollection<string> taskNames, List<ConfigurationProblem> problems)
+    {
+        foreach (var section in tasks.GetChildren().Where(s => !taskNames.Contains(s.Key, StringComparer.OrdinalIgnoreCase)))
+        {
+            var known = taskNames.Count == 0 ? "there are no tasks" : "the tasks are " + string.Join(", ", taskNames.Select(n => $"'{n}'"));
+            problems.Add(new ConfigurationProblem(null, section.Path, $"configures a task named '{section.Key}', but there is no such task ({known})"));
+        }
+    }
+
+    /// <summary>Adds the problems of every bound section that names no task.</summary>
+    public static void FindUnknownTasks(IServiceProvider services, IReadOnlyCollection<string> taskNames, List<ConfigurationProblem> problems)
+    {
+        foreach (var section in services.GetServices<TaskSettingsSection>())
+        {
+            section.FindUnknownTasks(taskNames, problems);
+        }
+    }
+
+    private static void ApplyRetry(IConfigurationSection retry, TaskSpec spec, Reader reader)
+    {
+        if (retry.Value is not null)
+        {
+            reader.Problem(retry, $"is a section with the keys {string.Join(", ", s_retryKeys)}, not a value");
+            return;
+        }
+
+        foreach (var entry in retry.GetChildren())
+        {
+            switch (entry.Key.ToUpperInvariant())
+            {
+                case "MAXATTEMPTS":
+                    reader.Int(entry, 1, "Retry.MaxAttempts", value => spec.Retry.MaxAttempts = value);
+                    break;
+                case "DELAY":
+                    reader.Duration(entry, allowZero: true, "Retry.Delay", value => spec.Retry.Delay = value);
+                    break;
+                case "MAXDELAY":
+                    reader.Duration(entry, allowZero: true, "Retry.MaxDelay", value => spec.Retry.MaxDelay = value);
+                    break;
+                case "BACKOFFMULTIPLIER":
+                    reader.Double(entry, 1, "Retry.BackoffMultiplier", value => spec.Retry.BackoffMultiplier = value);
+                    break;
+                default:
+                    reader.Problem(entry, $"is not a retry setting; the keys are {string.Join(", ", s_retryKeys)}");
+                    break;
+            }
+        }
+    }
+
+    /// <summary>Parses values (invariant culture, as the configuration binder does) and reports them by their path.</summary>
+    private sealed class Reader(TaskSpec spec, List<ConfigurationProblem> problems)
+    {
+        public void Problem(IConfigurationSection entry, string message) =>
+            problems.Add(new ConfigurationProblem(spec.Name, entry.Path, message));
+
+        public void Int(IConfigurationSection entry, int minimum, string setting, Action<int> apply)
+        {
+            if (Value(entry) is not { } text)
+            {
+                return;
+            }
+
+            if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value))
+            {
+                Problem(entry, $"'{text}' is not a whole number");
+            }
+            else if (value < minimum)
+            {
+                Problem(entry, $"must be at least {minimum} (was {value})");
+            }
+            else
+            {
+                apply(value);
+                spec.ConfiguredBy[setting] = entry.Path;
+            }
+        }
+
+        public void Double(IConfigurationSection entry, double minimum, string setting, Action<double> apply)
+        {
+            if (Value(entry) is not { } text)
+            {
+                return;
+            }
+
+            if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || !double.IsFinite(value))
+            {
+                Problem(entry, $"'{text}' is not a number (use a '.' for decimals, for example 1.5)");
+            }
+            else if (value < minimum)
+            {
+                Problem(entry, $"must be at least {minimum.ToString(CultureInfo.InvariantCulture)} (was {text})");
+            }
+            else
+            {
+                apply(value);
+                spec.ConfiguredBy[setting] = entry.Path;
+            }
+        }
+
+        public void Duration(IConfigurationSection entry, bool allowZero, string setting, Action<TimeSpan> apply)
+        {
+            if (Value(entry) is not { } text)
+            {
+                return;
+            }
+
+            if (!TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var value))
+            {
+                Problem(entry, $"'{text}' is not a duration (use [d.]hh:mm:ss[.fff], for example 00:00:00.500 for 500 ms)");
+            }
+            else if (value < TimeSpan.Zero || (!allowZero && value == TimeSpan.Zero))
+            {
+                Problem(entry, $"must be {(allowZero ? "zero or more" : "greater than zero")} (was {text})");
+            }
+            else
+            {
+                apply(value);
+                spec.ConfiguredBy[setting] = entry.Path;
+            }
+        }
+
+        public void Ordering(IConfigurationSection entry)
+        {
+            if (Value(entry) is not { } text)
+            {
+                return;
+            }
+
+            // Names only: Enum.TryParse would also take "7".
+            if (!Enum.GetNames<TaskOrdering>().Contains(text, StringComparer.OrdinalIgnoreCase))
+            {
+                Problem(entry, $"'{text}' is not an ordering; use {string.Join(", ", Enum.GetNames<TaskOrdering>())}");
+                return;
+            }
+
+            var ordering = Enum.Parse<TaskOrdering>(text, ignoreCase: true);
+
+            // Key keeps the code's own key selector (OrderByKey(item => ...)), if it has one; else the source's key.
+            spec.SetOrderingQuietly(ordering, ordering == TaskOrdering.Key && spec.Ordering == TaskOrdering.Key ? spec.OrderingKey : null);
+            spec.ConfiguredBy["Ordering"] = entry.Path;
+        }
+
+        private string? Value(IConfigurationSection entry)
+        {
+            if (entry.Value is null)
+            {
+                Problem(entry, "must be a value, not a section");
+                return null;
+            }
+
+            var text = entry.Value.Trim();
+            if (text.Length == 0)
+            {
+                Problem(entry, "is empty");
+                return null;
+            }
+
+            return text;
+        }
+    }
+}
