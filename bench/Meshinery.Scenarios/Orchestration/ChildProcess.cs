@@ -18,7 +18,7 @@ internal static class ChildProcess
         Console.CancelKeyPress += (_, _) => KillCurrent();
     }
 
-    public static async Task<RunReport> RunAsync(RunSpec spec, string label, CancellationToken cancellationToken)
+    public static async Task<RunReport> RunAsync(RunSpec spec, string label, CancellationToken cancellationToken, Action? onReady = null)
     {
         var start = new ProcessStartInfo(Environment.ProcessPath ?? "dotnet")
         {
@@ -52,7 +52,11 @@ internal static class ChildProcess
         var errors = new List<string>();
         process.OutputDataReceived += (_, e) =>
         {
-            if (e.Data is { } line && line.StartsWith(RunReport.Prefix, StringComparison.Ordinal))
+            if (e.Data == RunReport.ReadyLine)
+            {
+                onReady?.Invoke();
+            }
+            else if (e.Data is { } line && line.StartsWith(RunReport.Prefix, StringComparison.Ordinal))
             {
                 report = JsonSerializer.Deserialize<RunReport>(line[RunReport.Prefix.Length..], Json.Options);
             }

@@ -43,6 +43,16 @@ internal static class ChildRunner
         var startedAt = Stopwatch.GetTimestamp();
 
         await system.StartAsync(deadline.Token).ConfigureAwait(false);
+        if (spec.AnnounceReady)
+        {
+            while (!system.IsReady)
+            {
+                await Task.Delay(10, deadline.Token).ConfigureAwait(false);
+            }
+
+            Console.Out.WriteLine(RunReport.ReadyLine);
+            Console.Out.Flush();
+        }
         IdleMeasurement? idle = null;
         var endReason = "idle";
         if (spec.Kind == WorkKind.Idle)

@@ -38,7 +38,7 @@ internal sealed class Orchestrator(HarnessOptions options)
 
         foreach (var workload in workloads)
         {
-            await SeedTopicAsync(cluster, InputTopic(workload), workload.Partitions, workload.Seeded, cancellationToken).ConfigureAwait(false);
+            await SeedTopicAsync(cluster, InputTopic(workload), workload.Partitions, workload.Seeded, cancellationToken, workload.Keys).ConfigureAwait(false);
             if (workload.WarmupMessages > 0)
             {
                 await SeedTopicAsync(cluster, WarmupTopic(workload), workload.Partitions, workload.WarmupMessages, cancellationToken).ConfigureAwait(false);
@@ -89,7 +89,7 @@ internal sealed class Orchestrator(HarnessOptions options)
 
     private static string WarmupTopic(Workload workload) => $"{workload.Id}-warmup";
 
-    private async Task SeedTopicAsync(KafkaTestCluster cluster, string topic, int partitions, long messages, CancellationToken cancellationToken)
+    private async Task SeedTopicAsync(KafkaTestCluster cluster, string topic, int partitions, long messages, CancellationToken cancellationToken, int keys = 0)
     {
         await cluster.CreateTopicAsync(topic, partitions, cancellationToken).ConfigureAwait(false);
         if (messages == 0)
@@ -98,7 +98,7 @@ internal sealed class Orchestrator(HarnessOptions options)
         }
 
         var started = Stopwatch.GetTimestamp();
-        await Task.Run(() => Seed(cluster.BootstrapServers, topic, partitions, messages), cancellationToken).ConfigureAwait(false);
+        await Task.Run(() => Seed(cluster.BootstrapServers, topic, partitions, messages, keys), cancellationToken).ConfigureAwait(false);
         var count = OutputReader.Count(cluster.BootstrapServers, topic, partitions);
         if (count != messages)
         {
@@ -117,7 +117,7 @@ internal sealed class Orchestrator(HarnessOptions options)
         return Invariant($"machine: {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}, librdkafka {Library.VersionString}, load {load}");
     }
 
-    private static void Seed(string bootstrapServers, string topic, int partitions, long messages)
+    private static void Seed(string bootstrapServers, string topic, int partitions, long messages, int keys)
     {
         var config = new ProducerConfig
         {
@@ -144,7 +144,7 @@ internal sealed class Orchestrator(HarnessOptions options)
         {
             var message = new Message<byte[], byte[]>
             {
-                Key = System.Text.Encoding.ASCII.GetBytes(sequence.ToString(CultureInfo.InvariantCulture)),
+                Key = System.Text.Encoding.ASCII.GetBytes((keys > 0 ? sequence % keys : sequence).ToString(CultureInfo.InvariantCulture)),
                 Value = BenchMessage.CreateInput(sequence, Stopwatch.GetTimestamp()),
             };
             var partition = new TopicPartition(topic, (int)(sequence % partitions));
@@ -173,7 +173,8 @@ internal sealed class Orchestrator(HarnessOptions options)
     {
         var label = $"{workload.Id}/{system}#{repeat}";
         var outputTopic = $"{workload.Id}-{system}-r{repeat}-out";
-        var budget = system == SystemNames.Sequential && workload.SequentialBudgetSeconds is { } sequential ? sequential : workload.BudgetSeconds;
+        // Streamiz's async processor runs one call at a time (1 / L): like the sequential baseline, it gets a budget.
+        var budget = system is SystemNames.Sequential or SystemNames.Streamiz && workload.SequentialBudgetSeconds is { } sequential ? sequential : workload.BudgetSeconds;
         var spec = new RunSpec
         {
             System = system,
@@ -192,6 +193,8 @@ internal sealed class Orchestrator(HarnessOptions options)
             WarmupTopic = workload.WarmupMessages > 0 ? WarmupTopic(workload) : null,
             WarmupOutputTopic = workload.WarmupMessages > 0 ? $"{outputTopic}-warmup" : null,
             WarmupMessages = workload.WarmupMessages,
+            OrderByKey = workload.OrderByKey,
+            AnnounceReady = workload.RatePerSecond > 0,
             DeadlineSeconds = 90 + budget + workload.IdleSeconds + (workload.WarmupMessages > 0 ? 60 : 0),
         };
 
@@ -203,13 +206,41 @@ internal sealed class Orchestrator(HarnessOptions options)
                 await cluster.CreateTopicAsync(warmupOutput, Plan.OutputPartitions, cancellationToken).ConfigureAwait(false);
             }
 
+            if (system == SystemNames.Streamiz)
+            {
+                foreach (var topic in Systems.StreamizSystem.InternalTopics(spec.GroupId))
+                {
+                    await cluster.CreateTopicAsync(topic, workload.Partitions, cancellationToken).ConfigureAwait(false);
+                }
+            }
+
             var started = Stopwatch.GetTimestamp();
-            var report = await ChildProcess.RunAsync(spec, label, cancellationToken).ConfigureAwait(false);
+            OpenLoopProducer? openLoop = workload.RatePerSecond > 0
+                ? new OpenLoopProducer(cluster.BootstrapServers, spec.InputTopic, workload.RatePerSecond, workload.Target)
+                : null;
+            RunReport report;
+            try
+            {
+                report = await ChildProcess.RunAsync(spec, label, cancellationToken, onReady: openLoop is null ? null : openLoop.Start).ConfigureAwait(false);
+            }
+            finally
+            {
+                if (openLoop is not null)
+                {
+                    await openLoop.DisposeAsync().ConfigureAwait(false);
+                }
+            }
+
             var childSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
             var outputs = workload.Kind == WorkKind.Idle
                 ? []
                 : await Task.Run(() => OutputReader.ReadAll(cluster.BootstrapServers, outputTopic, Plan.OutputPartitions, out _), cancellationToken).ConfigureAwait(false);
             var measurement = RunMeasurement.From(workload, system, report, outputs);
+            if (openLoop is not null)
+            {
+                _log.WriteLine(Invariant($"  {label,-34} open loop: produced {openLoop.Produced:N0} at {openLoop.AchievedRate:N0}/s (asked {workload.RatePerSecond:N0}/s)"));
+            }
+
             _log.WriteLine(Invariant($"  {label,-34} {measurement.Describe()} [{childSeconds:N1} s]"));
             return measurement;
         }
