@@ -31,7 +31,13 @@ internal sealed class StreamizSystem : BenchSystem
     public const string ProcessorName = "work";
 
     private readonly BenchMessageDeserializer _deserializer;
-    private ILoggerFactory? _loggers;
+    // One per process, never disposed: Streamiz keeps the first configuration's logger factory in a static and uses
+    // it for every later StreamConfig (the warm-up's stream and the measured one).
+    private static readonly Lazy<ILoggerFactory> s_loggers = new(() => LoggerFactory.Create(logging => logging
+        .SetMinimumLevel(Enum.TryParse<LogLevel>(Environment.GetEnvironmentVariable("MESHINERY_BENCH_STREAMIZ_LOG"), out var level) ? level : LogLevel.Warning) // diagnosis
+        .AddSimpleConsole(console => console.SingleLine = true)
+        .AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace)));
+
     private KafkaStream? _stream;
     private volatile bool _running;
 
@@ -46,10 +52,6 @@ internal sealed class StreamizSystem : BenchSystem
 
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
-        _loggers = LoggerFactory.Create(logging => logging
-            .SetMinimumLevel(LogLevel.Warning)
-            .AddSimpleConsole(console => console.SingleLine = true)
-            .AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace));
         var config = new StreamConfig<ByteArraySerDes, ByteArraySerDes>
         {
             ApplicationId = Spec.GroupId,
@@ -61,7 +63,7 @@ internal sealed class StreamizSystem : BenchSystem
             CommitIntervalMs = (long)ClientSettings.CommitInterval.TotalMilliseconds,
             LingerMs = ClientSettings.LingerMs,
             ReplicationFactor = 1,
-            Logger = _loggers,
+            Logger = s_loggers.Value,
         };
 
         var builder = new StreamBuilder();
@@ -81,7 +83,7 @@ internal sealed class StreamizSystem : BenchSystem
                         await WorkAsync(CancellationToken.None).ConfigureAwait(false);
                         return message.ToOutput();
                     },
-                    RetryPolicy.NewBuilder().NumberOfRetry(0).Build(),
+                    RetryPolicy.NewBuilder().Build(), // the default policy: with NumberOfRetry(0) Streamiz skips every record without calling the function
                     new RequestSerDes<byte[], byte[]>(bytes, bytes),
                     new ResponseSerDes<byte[], byte[]>(bytes, bytes),
                     ProcessorName)
@@ -97,7 +99,6 @@ internal sealed class StreamizSystem : BenchSystem
     {
         // Dispose closes the stream threads, flushes their producers and commits.
         _stream?.Dispose();
-        _loggers?.Dispose();
         return Task.CompletedTask;
     }
 
