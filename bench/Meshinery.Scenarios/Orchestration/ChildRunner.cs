@@ -151,6 +151,12 @@ internal static class ChildRunner
                 return "budget";
             }
 
+            // Scale-out: an instance cannot know its share (the group decides it), so it ends when its work has stopped.
+            if (spec.QuietSeconds > 0 && probe.LastAckStamp is var lastAck and not 0 && Stopwatch.GetElapsedTime(lastAck).TotalSeconds >= spec.QuietSeconds)
+            {
+                return "quiet";
+            }
+
             await Task.WhenAny(probe.TargetReached, Task.Delay(s_checkInterval, cancellationToken)).ConfigureAwait(false);
             cancellationToken.ThrowIfCancellationRequested();
         }

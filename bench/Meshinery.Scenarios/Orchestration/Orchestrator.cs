@@ -69,6 +69,7 @@ internal sealed class Orchestrator(HarnessOptions options)
         var rows = Aggregate(workloads, measurements);
         Report.PrintTable(rows, Console.Out);
         Report.PrintTargets(rows, Console.Out);
+        ScenarioReport.Print(rows, Console.Out);
         if (options.OutFile is { } file)
         {
             var directory = Path.GetDirectoryName(Path.GetFullPath(file));
@@ -195,6 +196,7 @@ internal sealed class Orchestrator(HarnessOptions options)
             WarmupMessages = workload.WarmupMessages,
             OrderByKey = workload.OrderByKey,
             AnnounceReady = workload.RatePerSecond > 0,
+            QuietSeconds = workload.QuietSeconds,
             DeadlineSeconds = 90 + budget + workload.IdleSeconds + (workload.WarmupMessages > 0 ? 60 : 0),
         };
 
@@ -221,7 +223,9 @@ internal sealed class Orchestrator(HarnessOptions options)
             RunReport report;
             try
             {
-                report = await ChildProcess.RunAsync(spec, label, cancellationToken, onReady: openLoop is null ? null : openLoop.Start).ConfigureAwait(false);
+                report = workload.Instances > 1
+                    ? await InstanceGroup.RunAsync(spec, label, workload.Instances, cancellationToken).ConfigureAwait(false)
+                    : await ChildProcess.RunAsync(spec, label, cancellationToken, onReady: openLoop is null ? null : openLoop.Start).ConfigureAwait(false);
             }
             finally
             {
@@ -236,6 +240,10 @@ internal sealed class Orchestrator(HarnessOptions options)
                 ? []
                 : await Task.Run(() => OutputReader.ReadAll(cluster.BootstrapServers, outputTopic, Plan.OutputPartitions, out _), cancellationToken).ConfigureAwait(false);
             var measurement = RunMeasurement.From(workload, system, report, outputs);
+            if (workload.QuietSeconds > 0 && outputs.Select(o => o.Sequence).Distinct().LongCount() is var unique && unique < workload.Seeded)
+            {
+                measurement = measurement with { Error = Invariant($"{system}: {workload.Seeded - unique:N0} of {workload.Seeded:N0} inputs have no output") };
+            }
             if (openLoop is not null)
             {
                 _log.WriteLine(Invariant($"  {label,-34} open loop: produced {openLoop.Produced:N0} at {openLoop.AchievedRate:N0}/s (asked {workload.RatePerSecond:N0}/s)"));

@@ -44,12 +44,18 @@ internal sealed record Workload
     /// <summary>Meshinery orders its runs by the message key (<c>OrderByKey()</c>).</summary>
     public bool OrderByKey { get; init; }
 
+    /// <summary>Instances of the system in one consumer group, each a process of its own (scale-out).</summary>
+    public int Instances { get; init; } = 1;
+
+    /// <summary>See <see cref="RunSpec.QuietSeconds"/>.</summary>
+    public double QuietSeconds { get; init; }
+
     /// <summary>Open loop: the parent produces at this rate while the system runs (nothing is seeded); 0: a backlog.</summary>
     public double RatePerSecond { get; init; }
 
     /// <summary>The Little's-law bound of a system on this workload (messages/s), or null when latency is not the limit.</summary>
     public double? Bound(string system) => Kind is WorkKind.Blocking or WorkKind.Async
-        ? (system == SystemNames.Sequential ? Partitions : KeyLimited(system) ? Math.Min(Concurrency, Keys) : Concurrency) * 1000.0 / LatencyMs
+        ? (system == SystemNames.Sequential ? Partitions : KeyLimited(system) ? Math.Min(Concurrency, Keys) : Concurrency) * Instances * 1000.0 / LatencyMs
         : null;
 
     // Runs of one key never overlap in Meshinery's key order and in the key-hash workers (one worker per key).

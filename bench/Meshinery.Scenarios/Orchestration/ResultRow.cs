@@ -145,6 +145,10 @@ internal sealed record ResultRow
     [JsonPropertyName("keys")]
     public int? Keys { get; init; }
 
+    /// <summary>Scale-out: instances in the consumer group (processes); 1 elsewhere.</summary>
+    [JsonPropertyName("instances")]
+    public int Instances { get; init; } = 1;
+
     /// <summary>Meshinery ordered its runs by key.</summary>
     [JsonPropertyName("order_by_key")]
     public bool OrderByKey { get; init; }

@@ -147,6 +147,7 @@ internal sealed record RunMeasurement
             RatePerSecond = workload.RatePerSecond > 0 ? workload.RatePerSecond : null,
             Keys = workload.Keys > 0 ? workload.Keys : null,
             OrderByKey = workload.OrderByKey,
+            Instances = workload.Instances,
             ServiceP50Milliseconds = Round(Median(ok.Select(r => r.ServiceP50)), 2),
             ServiceP99Milliseconds = Round(Median(ok.Select(r => r.ServiceP99)), 2),
             Processed = (long)processed,

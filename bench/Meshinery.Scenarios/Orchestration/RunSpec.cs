@@ -92,6 +92,9 @@ internal sealed record RunSpec
     /// <summary>The child prints <see cref="RunReport.ReadyLine"/> once the system is assigned its partitions (open loop).</summary>
     public bool AnnounceReady { get; init; }
 
+    /// <summary>The run also ends when nothing was acknowledged for this long after the first output (0: never; scale-out).</summary>
+    public double QuietSeconds { get; init; }
+
     /// <summary>How long the whole child may take before the parent kills it.</summary>
     public required double DeadlineSeconds { get; init; }
 }

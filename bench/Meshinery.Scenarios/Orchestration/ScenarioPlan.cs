@@ -36,6 +36,30 @@ internal static class ScenarioPlan
             };
         }
 
+        // Scale-out: 1, 2 and 3 instances of one consumer group (separate processes, started together) on 12
+        // partitions; each instance ends once it has had nothing to do for a few seconds, and every input must have
+        // its output. The figure is outputs / (last output of any instance - first read of any instance).
+        var scaleMessages = quick ? 24_000L : 48_000L;
+        foreach (var instances in new[] { 1, 2, 3 })
+        {
+            yield return new Workload
+            {
+                Id = $"scaleout-p12-i{instances}",
+                Name = "scale-out",
+                Kind = WorkKind.Async,
+                Partitions = 12,
+                LatencyMs = Latency,
+                Concurrency = Concurrency,
+                Seeded = scaleMessages,
+                Target = long.MaxValue,
+                Instances = instances,
+                QuietSeconds = 5,
+                BudgetSeconds = 90,
+                MaxPendingPerPartition = 200_000,
+                Systems = [SystemNames.Meshinery],
+            };
+        }
+
         // Key order on one partition (issue 9; Parallel Consumer's KEY-mode table): 10, 100 and 1,000 distinct keys
         // with Meshinery's OrderByKey() against unordered; the key-hash workers are key-ordered by construction. The
         // bound is min(C, keys) / L, so each run lasts about `keySeconds` at its bound.
