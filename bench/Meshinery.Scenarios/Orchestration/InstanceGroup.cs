@@ -7,10 +7,24 @@ namespace Meshinery.Scenarios.Orchestration;
 /// </summary>
 internal static class InstanceGroup
 {
-    public static async Task<RunReport> RunAsync(RunSpec spec, string label, int instances, CancellationToken cancellationToken)
+    /// <param name="spec">The run; every instance gets the same (one group, one output topic).</param>
+    /// <param name="label">The run's label; instances are <c>label.1</c>, <c>label.2</c>, …</param>
+    /// <param name="instances">How many processes.</param>
+    /// <param name="allReady">Called once, when every instance holds partitions (the input is seeded then).</param>
+    /// <param name="cancellationToken">Stops the run.</param>
+    public static async Task<RunReport> RunAsync(RunSpec spec, string label, int instances, Func<Task> allReady, CancellationToken cancellationToken)
     {
+        var ready = 0;
+        void OnReady()
+        {
+            if (Interlocked.Increment(ref ready) == instances)
+            {
+                _ = allReady();
+            }
+        }
+
         var runs = Enumerable.Range(1, instances)
-            .Select(i => ChildProcess.RunAsync(spec, $"{label}.{i}", cancellationToken))
+            .Select(i => ChildProcess.RunAsync(spec, $"{label}.{i}", cancellationToken, OnReady))
             .ToList();
         var reports = await Task.WhenAll(runs).ConfigureAwait(false);
         var reads = reports.Select(r => r.FirstReadStamp).Where(s => s != 0).ToList();

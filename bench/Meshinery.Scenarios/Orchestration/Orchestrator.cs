@@ -36,7 +36,7 @@ internal sealed class Orchestrator(HarnessOptions options)
         await using var cluster = KafkaTestCluster.StartEmbedded(new EmbeddedKafkaClusterOptions { Brokers = 1 });
         _log.WriteLine($"embedded cluster at {cluster.BootstrapServers}; {workloads.Count} workloads, {options.Repeat} run(s) each");
 
-        foreach (var workload in workloads)
+        foreach (var workload in workloads.Where(w => !SeedsWhenReady(w)))
         {
             await SeedTopicAsync(cluster, InputTopic(workload), workload.Partitions, workload.Seeded, cancellationToken, workload.Keys).ConfigureAwait(false);
             if (workload.WarmupMessages > 0)
@@ -87,6 +87,12 @@ internal sealed class Orchestrator(HarnessOptions options)
     }
 
     private static string InputTopic(Workload workload) => $"{workload.Id}-in";
+
+    /// <summary>
+    /// Scale-out: the input of each run is seeded once every instance holds partitions (the group has settled), so the
+    /// figure is processing, not joining, and no instance finds the work already done.
+    /// </summary>
+    private static bool SeedsWhenReady(Workload workload) => workload.Instances > 1 || workload.QuietSeconds > 0;
 
     private static string WarmupTopic(Workload workload) => $"{workload.Id}-warmup";
 
@@ -181,7 +187,7 @@ internal sealed class Orchestrator(HarnessOptions options)
             System = system,
             Kind = workload.Kind,
             BootstrapServers = cluster.BootstrapServers,
-            InputTopic = InputTopic(workload),
+            InputTopic = SeedsWhenReady(workload) ? $"{workload.Id}-{system}-r{repeat}-in" : InputTopic(workload),
             OutputTopic = outputTopic,
             GroupId = $"{workload.Id}-{system}-r{repeat}",
             Partitions = workload.Partitions,
@@ -195,7 +201,7 @@ internal sealed class Orchestrator(HarnessOptions options)
             WarmupOutputTopic = workload.WarmupMessages > 0 ? $"{outputTopic}-warmup" : null,
             WarmupMessages = workload.WarmupMessages,
             OrderByKey = workload.OrderByKey,
-            AnnounceReady = workload.RatePerSecond > 0,
+            AnnounceReady = workload.RatePerSecond > 0 || SeedsWhenReady(workload),
             QuietSeconds = workload.QuietSeconds,
             DeadlineSeconds = 90 + budget + workload.IdleSeconds + (workload.WarmupMessages > 0 ? 60 : 0),
         };
@@ -216,6 +222,15 @@ internal sealed class Orchestrator(HarnessOptions options)
                 }
             }
 
+            Task? seeding = null;
+            Func<Task>? seedWhenReady = null;
+            if (SeedsWhenReady(workload))
+            {
+                await cluster.CreateTopicAsync(spec.InputTopic, workload.Partitions, cancellationToken).ConfigureAwait(false);
+                seedWhenReady = () => seeding = Task.Run(
+                    () => Seed(cluster.BootstrapServers, spec.InputTopic, workload.Partitions, workload.Seeded, workload.Keys), cancellationToken);
+            }
+
             var started = Stopwatch.GetTimestamp();
             OpenLoopProducer? openLoop = workload.RatePerSecond > 0
                 ? new OpenLoopProducer(cluster.BootstrapServers, spec.InputTopic, workload.RatePerSecond, workload.Target)
@@ -223,12 +238,17 @@ internal sealed class Orchestrator(HarnessOptions options)
             RunReport report;
             try
             {
-                report = workload.Instances > 1
-                    ? await InstanceGroup.RunAsync(spec, label, workload.Instances, cancellationToken).ConfigureAwait(false)
+                report = seedWhenReady is not null
+                    ? await InstanceGroup.RunAsync(spec, label, workload.Instances, seedWhenReady, cancellationToken).ConfigureAwait(false)
                     : await ChildProcess.RunAsync(spec, label, cancellationToken, onReady: openLoop is null ? null : openLoop.Start).ConfigureAwait(false);
             }
             finally
             {
+                if (seeding is not null)
+                {
+                    await seeding.ConfigureAwait(false);
+                }
+
                 if (openLoop is not null)
                 {
                     await openLoop.DisposeAsync().ConfigureAwait(false);
