@@ -9,6 +9,11 @@ which is why this script names that interpreter rather than whatever 'python3' i
 One panel per kind of latency (a blocking call, an async wait), at L = 50 ms on one partition: the throughput of
 each system against the concurrency C, on log scales, with the Little's-law bound C / L as a line (the sequential
 loop's own bound is P / L, drawn dotted).
+
+    /usr/bin/python3 bench/plot.py --latency-vs-load RESULTS.json [docs/images/latency-vs-load.png]
+
+The open-loop workloads (rows with rate_per_s): end-to-end p50, p99 and p99.9 (produce to output) of each system
+against the offered load (share of the bound C / L), with L and the target L + 10 ms as lines.
 """
 import json
 import os
@@ -30,7 +35,40 @@ LATENCY_MS = 50
 PARTITIONS = 1
 
 
+def latency_vs_load(source, target):
+    with open(source, encoding="utf-8") as f:
+        rows = [r for r in json.load(f) if r.get("rate_per_s") and r.get("bound_per_s") and r.get("runs", 0) > 0]
+    if not rows:
+        sys.exit(f"{source} has no open-loop rows (workloads open-*)")
+    latency = rows[0]["latency_ms"]
+    fig, ax = plt.subplots(figsize=(7.2, 5.0))
+    quantiles = [("p50_ms", "p50", "-"), ("p99_ms", "p99", "--"), ("p999_ms", "p99.9", ":")]
+    for system, label, color, marker in SYSTEMS:
+        points = sorted((r["rate_per_s"] / r["bound_per_s"] * 100, r) for r in rows if r["system"] == system)
+        if not points:
+            continue
+        for field, name, style in quantiles:
+            xs = [p[0] for p in points if p[1].get(field) is not None]
+            ys = [p[1][field] for p in points if p[1].get(field) is not None]
+            ax.plot(xs, ys, color=color, marker=marker, linestyle=style, linewidth=1.6, label=f"{label}: {name}")
+    ax.axhline(latency, color="black", linewidth=1.0, label=f"L = {latency} ms")
+    ax.axhline(latency + 10, color="red", linewidth=1.0, linestyle="--", label=f"target p99 at 50%: L + 10 ms")
+    ax.set_yscale("log")
+    ax.set_xlabel("offered load (% of the bound C / L)")
+    ax.set_ylabel("end-to-end latency, produce to output (ms, log scale)")
+    ax.set_title(f"Latency under a steady load: async L = {latency} ms, C = {rows[0]['workload_concurrency']}, P = 1")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7, framealpha=0.9)
+    fig.tight_layout()
+    os.makedirs(os.path.dirname(target) or ".", exist_ok=True)
+    fig.savefig(target, dpi=120)
+    print(f"wrote {target}")
+
+
 def main(argv):
+    if len(argv) >= 3 and argv[1] == "--latency-vs-load":
+        latency_vs_load(argv[2], argv[3] if len(argv) > 3 else "docs/images/latency-vs-load.png")
+        return
     if len(argv) < 2:
         sys.exit(__doc__)
     source = argv[1]

@@ -10,15 +10,15 @@ namespace Meshinery.Scenarios.Orchestration;
 internal static class ChildProcess
 {
     private static readonly Lock s_gate = new();
-    private static Process? s_current;
+    private static readonly HashSet<Process> s_running = []; // several at once for scale-out runs
 
     static ChildProcess()
     {
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => KillCurrent();
-        Console.CancelKeyPress += (_, _) => KillCurrent();
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => KillAll();
+        Console.CancelKeyPress += (_, _) => KillAll();
     }
 
-    public static async Task<RunReport> RunAsync(RunSpec spec, string label, CancellationToken cancellationToken)
+    public static async Task<RunReport> RunAsync(RunSpec spec, string label, CancellationToken cancellationToken, Action? onReady = null)
     {
         var start = new ProcessStartInfo(Environment.ProcessPath ?? "dotnet")
         {
@@ -52,7 +52,11 @@ internal static class ChildProcess
         var errors = new List<string>();
         process.OutputDataReceived += (_, e) =>
         {
-            if (e.Data is { } line && line.StartsWith(RunReport.Prefix, StringComparison.Ordinal))
+            if (e.Data == RunReport.ReadyLine)
+            {
+                onReady?.Invoke();
+            }
+            else if (e.Data is { } line && line.StartsWith(RunReport.Prefix, StringComparison.Ordinal))
             {
                 report = JsonSerializer.Deserialize<RunReport>(line[RunReport.Prefix.Length..], Json.Options);
             }
@@ -73,7 +77,7 @@ internal static class ChildProcess
         lock (s_gate)
         {
             process.Start();
-            s_current = process;
+            s_running.Add(process);
         }
 
         try
@@ -109,30 +113,38 @@ internal static class ChildProcess
         }
         finally
         {
-            KillCurrent();
+            Kill(process);
             lock (s_gate)
             {
-                s_current = null;
+                s_running.Remove(process);
             }
         }
     }
 
-    private static void KillCurrent()
+    private static void KillAll()
     {
         lock (s_gate)
         {
-            try
+            foreach (var process in s_running)
             {
-                if (s_current is { HasExited: false } process)
-                {
-                    process.Kill(entireProcessTree: true);
-                    process.WaitForExit(5_000);
-                }
+                Kill(process);
             }
-            catch (InvalidOperationException)
+        }
+    }
+
+    private static void Kill(Process process)
+    {
+        try
+        {
+            if (!process.HasExited)
             {
-                // not started or already gone
+                process.Kill(entireProcessTree: true);
+                process.WaitForExit(5_000);
             }
+        }
+        catch (InvalidOperationException)
+        {
+            // not started or already gone
         }
     }
 }

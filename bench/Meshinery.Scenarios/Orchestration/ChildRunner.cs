@@ -43,6 +43,16 @@ internal static class ChildRunner
         var startedAt = Stopwatch.GetTimestamp();
 
         await system.StartAsync(deadline.Token).ConfigureAwait(false);
+        if (spec.AnnounceReady)
+        {
+            while (!system.IsReady)
+            {
+                await Task.Delay(10, deadline.Token).ConfigureAwait(false);
+            }
+
+            Console.Out.WriteLine(RunReport.ReadyLine);
+            Console.Out.Flush();
+        }
         IdleMeasurement? idle = null;
         var endReason = "idle";
         if (spec.Kind == WorkKind.Idle)
@@ -139,6 +149,12 @@ internal static class ChildRunner
             if (firstRead != 0 && Stopwatch.GetElapsedTime(firstRead) >= budget)
             {
                 return "budget";
+            }
+
+            // Scale-out: an instance cannot know its share (the group decides it), so it ends when its work has stopped.
+            if (spec.QuietSeconds > 0 && probe.LastAckStamp is var lastAck and not 0 && Stopwatch.GetElapsedTime(lastAck).TotalSeconds >= spec.QuietSeconds)
+            {
+                return "quiet";
             }
 
             await Task.WhenAny(probe.TargetReached, Task.Delay(s_checkInterval, cancellationToken)).ConfigureAwait(false);

@@ -36,9 +36,9 @@ internal sealed class Orchestrator(HarnessOptions options)
         await using var cluster = KafkaTestCluster.StartEmbedded(new EmbeddedKafkaClusterOptions { Brokers = 1 });
         _log.WriteLine($"embedded cluster at {cluster.BootstrapServers}; {workloads.Count} workloads, {options.Repeat} run(s) each");
 
-        foreach (var workload in workloads)
+        foreach (var workload in workloads.Where(w => !SeedsWhenReady(w)))
         {
-            await SeedTopicAsync(cluster, InputTopic(workload), workload.Partitions, workload.Seeded, cancellationToken).ConfigureAwait(false);
+            await SeedTopicAsync(cluster, InputTopic(workload), workload.Partitions, workload.Seeded, cancellationToken, workload.Keys).ConfigureAwait(false);
             if (workload.WarmupMessages > 0)
             {
                 await SeedTopicAsync(cluster, WarmupTopic(workload), workload.Partitions, workload.WarmupMessages, cancellationToken).ConfigureAwait(false);
@@ -69,6 +69,7 @@ internal sealed class Orchestrator(HarnessOptions options)
         var rows = Aggregate(workloads, measurements);
         Report.PrintTable(rows, Console.Out);
         Report.PrintTargets(rows, Console.Out);
+        ScenarioReport.Print(rows, Console.Out);
         if (options.OutFile is { } file)
         {
             var directory = Path.GetDirectoryName(Path.GetFullPath(file));
@@ -87,9 +88,15 @@ internal sealed class Orchestrator(HarnessOptions options)
 
     private static string InputTopic(Workload workload) => $"{workload.Id}-in";
 
+    /// <summary>
+    /// Scale-out: the input of each run is seeded once every instance holds partitions (the group has settled), so the
+    /// figure is processing, not joining, and no instance finds the work already done.
+    /// </summary>
+    private static bool SeedsWhenReady(Workload workload) => workload.Instances > 1 || workload.QuietSeconds > 0;
+
     private static string WarmupTopic(Workload workload) => $"{workload.Id}-warmup";
 
-    private async Task SeedTopicAsync(KafkaTestCluster cluster, string topic, int partitions, long messages, CancellationToken cancellationToken)
+    private async Task SeedTopicAsync(KafkaTestCluster cluster, string topic, int partitions, long messages, CancellationToken cancellationToken, int keys = 0)
     {
         await cluster.CreateTopicAsync(topic, partitions, cancellationToken).ConfigureAwait(false);
         if (messages == 0)
@@ -98,7 +105,7 @@ internal sealed class Orchestrator(HarnessOptions options)
         }
 
         var started = Stopwatch.GetTimestamp();
-        await Task.Run(() => Seed(cluster.BootstrapServers, topic, partitions, messages), cancellationToken).ConfigureAwait(false);
+        await Task.Run(() => Seed(cluster.BootstrapServers, topic, partitions, messages, keys), cancellationToken).ConfigureAwait(false);
         var count = OutputReader.Count(cluster.BootstrapServers, topic, partitions);
         if (count != messages)
         {
@@ -117,7 +124,7 @@ internal sealed class Orchestrator(HarnessOptions options)
         return Invariant($"machine: {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}, librdkafka {Library.VersionString}, load {load}");
     }
 
-    private static void Seed(string bootstrapServers, string topic, int partitions, long messages)
+    private static void Seed(string bootstrapServers, string topic, int partitions, long messages, int keys)
     {
         var config = new ProducerConfig
         {
@@ -144,7 +151,7 @@ internal sealed class Orchestrator(HarnessOptions options)
         {
             var message = new Message<byte[], byte[]>
             {
-                Key = System.Text.Encoding.ASCII.GetBytes(sequence.ToString(CultureInfo.InvariantCulture)),
+                Key = System.Text.Encoding.ASCII.GetBytes((keys > 0 ? sequence % keys : sequence).ToString(CultureInfo.InvariantCulture)),
                 Value = BenchMessage.CreateInput(sequence, Stopwatch.GetTimestamp()),
             };
             var partition = new TopicPartition(topic, (int)(sequence % partitions));
@@ -173,13 +180,14 @@ internal sealed class Orchestrator(HarnessOptions options)
     {
         var label = $"{workload.Id}/{system}#{repeat}";
         var outputTopic = $"{workload.Id}-{system}-r{repeat}-out";
-        var budget = system == SystemNames.Sequential && workload.SequentialBudgetSeconds is { } sequential ? sequential : workload.BudgetSeconds;
+        // Streamiz's async processor runs one call at a time (1 / L): like the sequential baseline, it gets a budget.
+        var budget = system is SystemNames.Sequential or SystemNames.Streamiz && workload.SequentialBudgetSeconds is { } sequential ? sequential : workload.BudgetSeconds;
         var spec = new RunSpec
         {
             System = system,
             Kind = workload.Kind,
             BootstrapServers = cluster.BootstrapServers,
-            InputTopic = InputTopic(workload),
+            InputTopic = SeedsWhenReady(workload) ? $"{workload.Id}-{system}-r{repeat}-in" : InputTopic(workload),
             OutputTopic = outputTopic,
             GroupId = $"{workload.Id}-{system}-r{repeat}",
             Partitions = workload.Partitions,
@@ -192,6 +200,9 @@ internal sealed class Orchestrator(HarnessOptions options)
             WarmupTopic = workload.WarmupMessages > 0 ? WarmupTopic(workload) : null,
             WarmupOutputTopic = workload.WarmupMessages > 0 ? $"{outputTopic}-warmup" : null,
             WarmupMessages = workload.WarmupMessages,
+            OrderByKey = workload.OrderByKey,
+            AnnounceReady = workload.RatePerSecond > 0 || SeedsWhenReady(workload),
+            QuietSeconds = workload.QuietSeconds,
             DeadlineSeconds = 90 + budget + workload.IdleSeconds + (workload.WarmupMessages > 0 ? 60 : 0),
         };
 
@@ -203,13 +214,61 @@ internal sealed class Orchestrator(HarnessOptions options)
                 await cluster.CreateTopicAsync(warmupOutput, Plan.OutputPartitions, cancellationToken).ConfigureAwait(false);
             }
 
+            if (system == SystemNames.Streamiz)
+            {
+                foreach (var topic in Systems.StreamizSystem.InternalTopics(spec.GroupId))
+                {
+                    await cluster.CreateTopicAsync(topic, workload.Partitions, cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            Task? seeding = null;
+            Func<Task>? seedWhenReady = null;
+            if (SeedsWhenReady(workload))
+            {
+                await cluster.CreateTopicAsync(spec.InputTopic, workload.Partitions, cancellationToken).ConfigureAwait(false);
+                seedWhenReady = () => seeding = Task.Run(
+                    () => Seed(cluster.BootstrapServers, spec.InputTopic, workload.Partitions, workload.Seeded, workload.Keys), cancellationToken);
+            }
+
             var started = Stopwatch.GetTimestamp();
-            var report = await ChildProcess.RunAsync(spec, label, cancellationToken).ConfigureAwait(false);
+            OpenLoopProducer? openLoop = workload.RatePerSecond > 0
+                ? new OpenLoopProducer(cluster.BootstrapServers, spec.InputTopic, workload.RatePerSecond, workload.Target)
+                : null;
+            RunReport report;
+            try
+            {
+                report = seedWhenReady is not null
+                    ? await InstanceGroup.RunAsync(spec, label, workload.Instances, seedWhenReady, cancellationToken).ConfigureAwait(false)
+                    : await ChildProcess.RunAsync(spec, label, cancellationToken, onReady: openLoop is null ? null : openLoop.Start).ConfigureAwait(false);
+            }
+            finally
+            {
+                if (seeding is not null)
+                {
+                    await seeding.ConfigureAwait(false);
+                }
+
+                if (openLoop is not null)
+                {
+                    await openLoop.DisposeAsync().ConfigureAwait(false);
+                }
+            }
+
             var childSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
             var outputs = workload.Kind == WorkKind.Idle
                 ? []
                 : await Task.Run(() => OutputReader.ReadAll(cluster.BootstrapServers, outputTopic, Plan.OutputPartitions, out _), cancellationToken).ConfigureAwait(false);
             var measurement = RunMeasurement.From(workload, system, report, outputs);
+            if (workload.QuietSeconds > 0 && outputs.Select(o => o.Sequence).Distinct().LongCount() is var unique && unique < workload.Seeded)
+            {
+                measurement = measurement with { Error = Invariant($"{system}: {workload.Seeded - unique:N0} of {workload.Seeded:N0} inputs have no output") };
+            }
+            if (openLoop is not null)
+            {
+                _log.WriteLine(Invariant($"  {label,-34} open loop: produced {openLoop.Produced:N0} at {openLoop.AchievedRate:N0}/s (asked {workload.RatePerSecond:N0}/s)"));
+            }
+
             _log.WriteLine(Invariant($"  {label,-34} {measurement.Describe()} [{childSeconds:N1} s]"));
             return measurement;
         }

@@ -38,10 +38,28 @@ internal sealed record Workload
 
     public required IReadOnlyList<string> Systems { get; init; }
 
+    /// <summary>Distinct message keys (key = sequence mod Keys); 0: every message its own key.</summary>
+    public int Keys { get; init; }
+
+    /// <summary>Meshinery orders its runs by the message key (<c>OrderByKey()</c>).</summary>
+    public bool OrderByKey { get; init; }
+
+    /// <summary>Instances of the system in one consumer group, each a process of its own (scale-out).</summary>
+    public int Instances { get; init; } = 1;
+
+    /// <summary>See <see cref="RunSpec.QuietSeconds"/>.</summary>
+    public double QuietSeconds { get; init; }
+
+    /// <summary>Open loop: the parent produces at this rate while the system runs (nothing is seeded); 0: a backlog.</summary>
+    public double RatePerSecond { get; init; }
+
     /// <summary>The Little's-law bound of a system on this workload (messages/s), or null when latency is not the limit.</summary>
     public double? Bound(string system) => Kind is WorkKind.Blocking or WorkKind.Async
-        ? (system == SystemNames.Sequential ? Partitions : Concurrency) * 1000.0 / LatencyMs
+        ? (system == SystemNames.Sequential ? Partitions : KeyLimited(system) ? Math.Min(Concurrency, Keys) : Concurrency) * Instances * 1000.0 / LatencyMs
         : null;
+
+    // Runs of one key never overlap in Meshinery's key order and in the key-hash workers (one worker per key).
+    private bool KeyLimited(string system) => Keys > 0 && (OrderByKey || system == SystemNames.KeyHashWorkers);
 }
 
 /// <summary>The workloads of a quick and of a full run.</summary>
@@ -59,7 +77,7 @@ internal static class Plan
     public static IReadOnlyList<Workload> Create(bool quick)
     {
         var workloads = new List<Workload>();
-        string[] noopSystems = [SystemNames.ConsumeOnly, SystemNames.RawLoop, .. SystemNames.Compared];
+        string[] noopSystems = [SystemNames.ConsumeOnly, SystemNames.RawLoop, .. SystemNames.Compared, SystemNames.Streamiz];
 
         // No-op: raw overhead against a plain consume loop. C is high so that waiting for output acknowledgements
         // (a few ms each) never limits the systems that wait for them. Every system first processes a warm-up topic
@@ -138,6 +156,7 @@ internal static class Plan
             Systems = [SystemNames.Meshinery, SystemNames.MeshineryInMemory, SystemNames.RawLoop],
         });
 
+        workloads.AddRange(ScenarioPlan.Create(quick));
         return workloads;
     }
 
@@ -158,7 +177,7 @@ internal static class Plan
             BudgetSeconds = (seconds * 3) + 10,
             SequentialBudgetSeconds = sequentialBudget,
             MaxPendingPerPartition = UnthrottledPending,
-            Systems = SystemNames.Compared,
+            Systems = [.. SystemNames.Compared, SystemNames.Streamiz],
         };
     }
 }

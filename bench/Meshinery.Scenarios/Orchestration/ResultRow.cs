@@ -129,6 +129,30 @@ internal sealed record ResultRow
     [JsonPropertyName("throughput_runs")]
     public IReadOnlyList<double> ThroughputRuns { get; init; } = [];
 
+    /// <summary>End-to-end p99.9 (produce to output; for open-loop workloads, from the real produce time).</summary>
+    [JsonPropertyName("p999_ms")]
+    public double? P999Milliseconds { get; init; }
+
+    /// <summary>Read-to-output p99.9.</summary>
+    [JsonPropertyName("service_p999_ms")]
+    public double? ServiceP999Milliseconds { get; init; }
+
+    /// <summary>Open loop only: the rate the parent produced at while the system ran.</summary>
+    [JsonPropertyName("rate_per_s")]
+    public double? RatePerSecond { get; init; }
+
+    /// <summary>Key-order workloads: distinct message keys.</summary>
+    [JsonPropertyName("keys")]
+    public int? Keys { get; init; }
+
+    /// <summary>Scale-out: instances in the consumer group (processes); 1 elsewhere.</summary>
+    [JsonPropertyName("instances")]
+    public int Instances { get; init; } = 1;
+
+    /// <summary>Meshinery ordered its runs by key.</summary>
+    [JsonPropertyName("order_by_key")]
+    public bool OrderByKey { get; init; }
+
     [JsonPropertyName("errors")]
     public IReadOnlyList<string> Errors { get; init; } = [];
 }

@@ -15,6 +15,9 @@ internal static class SystemNames
     /// <summary>N workers with a bounded queue each, messages routed by key hash (KafkaFlow's model).</summary>
     public const string KeyHashWorkers = "key-hash-workers";
 
+    /// <summary>Streamiz.Kafka.Net with its async processor (MapValuesAsync), one stream thread per partition.</summary>
+    public const string Streamiz = "streamiz";
+
     /// <summary>Meshinery, unordered.</summary>
     public const string Meshinery = "meshinery";
 
@@ -83,6 +86,15 @@ internal sealed record RunSpec
 
     public long WarmupMessages { get; init; }
 
+    /// <summary>Meshinery orders its runs by the message key.</summary>
+    public bool OrderByKey { get; init; }
+
+    /// <summary>The child prints <see cref="RunReport.ReadyLine"/> once the system is assigned its partitions (open loop).</summary>
+    public bool AnnounceReady { get; init; }
+
+    /// <summary>The run also ends when nothing was acknowledged for this long after the first output (0: never; scale-out).</summary>
+    public double QuietSeconds { get; init; }
+
     /// <summary>How long the whole child may take before the parent kills it.</summary>
     public required double DeadlineSeconds { get; init; }
 }
@@ -91,6 +103,9 @@ internal sealed record RunSpec
 internal sealed record RunReport
 {
     public const string Prefix = "RESULT ";
+
+    /// <summary>Printed alone on a line when the system is ready to read (only with <see cref="RunSpec.AnnounceReady"/>).</summary>
+    public const string ReadyLine = "READY";
 
     public long Acked { get; init; }
 

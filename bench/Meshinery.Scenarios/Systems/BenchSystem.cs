@@ -29,6 +29,7 @@ internal abstract class BenchSystem
         SystemNames.ConsumeOnly => new PlainLoopSystem(spec, probe, PlainLoopSystem.Mode.ConsumeOnly),
         SystemNames.Sequential => new PlainLoopSystem(spec, probe, PlainLoopSystem.Mode.PerPartition),
         SystemNames.KeyHashWorkers => new KeyHashWorkersSystem(spec, probe),
+        SystemNames.Streamiz => new StreamizSystem(spec, probe),
         SystemNames.Meshinery => new MeshinerySystem(spec, probe, inMemory: false),
         SystemNames.MeshineryInMemory => new MeshinerySystem(spec, probe, inMemory: true),
         _ => throw new ArgumentException($"Unknown system '{spec.System}'.", nameof(spec)),

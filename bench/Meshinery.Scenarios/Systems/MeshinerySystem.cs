@@ -123,6 +123,10 @@ internal sealed class MeshinerySystem : BenchSystem
         var factor = double.TryParse(
             Environment.GetEnvironmentVariable("MESHINERY_BENCH_IN_FLIGHT_FACTOR"), NumberStyles.Float, CultureInfo.InvariantCulture, out var f) ? f : 1;
         task.WithMaxInFlight((int)Math.Ceiling(Spec.Concurrency * factor));
+        if (Spec.OrderByKey)
+        {
+            task.OrderByKey();
+        }
         var latency = Latency;
         if (_trace is not null)
         {
