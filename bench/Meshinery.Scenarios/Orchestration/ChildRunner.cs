@@ -41,6 +41,11 @@ internal static class ChildRunner
         var collectionsAtStart = GC.CollectionCount(0);
         var cpuAtStart = ResourceSampler.CpuTime();
         var startedAt = Stopwatch.GetTimestamp();
+        using var steady = new SteadyWindow(probe, spec.Target);
+        if (spec.Kind != WorkKind.Idle)
+        {
+            steady.Start(); // not while idle: its sampling would be the only wake-ups measured
+        }
 
         await system.StartAsync(deadline.Token).ConfigureAwait(false);
         if (spec.AnnounceReady)
@@ -66,6 +71,7 @@ internal static class ChildRunner
 
         var endedAt = Stopwatch.GetTimestamp();
         var cpuAtEnd = ResourceSampler.CpuTime();
+        var steadyReport = idle is null ? steady.Stop() : null;
         var wakeUps = idle?.WakeUps ?? ResourceSampler.WakeUps() - wakeUpsAtStart;
         var allocated = GC.GetTotalAllocatedBytes() - allocatedAtStart;
         if (threadsAtStart is not null && idle is null)
@@ -97,6 +103,7 @@ internal static class ChildRunner
             AllocatedBytes = allocated,
             Collections = collections,
             StopSeconds = Stopwatch.GetElapsedTime(stopStarted).TotalSeconds,
+            Steady = steadyReport,
         };
         Console.Out.WriteLine(RunReport.Prefix + JsonSerializer.Serialize(report, Json.Compact));
         Console.Out.Flush();

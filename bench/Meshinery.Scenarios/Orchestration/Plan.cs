@@ -122,6 +122,15 @@ internal static class Plan
             workloads.Add(LatencyWorkload(kind, partitions: 8, concurrency: 200, latency, seconds, sequentialBudget));
         }
 
+        // Thousands in flight on one partition (issue 12). At C / L = 20,000 to 100,000 messages/s the run would need
+        // more messages than one partition of the mock broker holds (5 MiB): capped at 200,000, as for no-op.
+        foreach (var concurrency in new[] { 1_000, 2_000, 5_000 })
+        {
+            workloads.Add(LatencyWorkload(WorkKind.Async, partitions: 1, concurrency, latency, seconds, sequentialBudget) is var w && w.Seeded > noopMessages
+                ? w with { Seeded = noopMessages, Target = noopMessages }
+                : w);
+        }
+
         // Flood: a large backlog and slow processing; only memory matters, with the library's default pending limit.
         // Four partitions: the mock broker keeps at most 5 MiB per partition, and 100k messages must still be well above
         // what a system buffers per partition (Meshinery: 10,000 by default) for the comparison to mean something.

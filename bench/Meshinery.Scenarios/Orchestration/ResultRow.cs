@@ -119,6 +119,26 @@ internal sealed record ResultRow
     [JsonPropertyName("gc_count")]
     public int Collections { get; init; }
 
+    /// <summary>
+    /// CPU time per message at steady state: over the messages acknowledged between 20% and 90% of the target (a run
+    /// without a target: from 1 s after its first read to its end), so without process start, group join, JIT and the
+    /// drain of the last runs. <see cref="CpuMicrosecondsPerMessage"/> is the whole run's.
+    /// </summary>
+    [JsonPropertyName("steady_cpu_us_per_message")]
+    public double? SteadyCpuMicrosecondsPerMessage { get; init; }
+
+    /// <summary>Managed bytes allocated per message in the steady-state window.</summary>
+    [JsonPropertyName("steady_allocated_bytes_per_message")]
+    public double? SteadyAllocatedBytesPerMessage { get; init; }
+
+    /// <summary>Voluntary context switches per message in the steady-state window.</summary>
+    [JsonPropertyName("steady_wakeups_per_message")]
+    public double? SteadyWakeUpsPerMessage { get; init; }
+
+    /// <summary>Messages per second in the steady-state window.</summary>
+    [JsonPropertyName("steady_throughput_per_s")]
+    public double? SteadyThroughputPerSecond { get; init; }
+
     /// <summary>Why the runs ended: target (every message), budget (time), idle.</summary>
     [JsonPropertyName("end_reason")]
     public string EndReason { get; init; } = string.Empty;

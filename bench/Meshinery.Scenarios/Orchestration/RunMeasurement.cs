@@ -47,6 +47,16 @@ internal sealed record RunMeasurement
 
     public int Collections { get; init; }
 
+    /// <summary>CPU per message in the steady-state window (after warm-up, before the tail), in µs.</summary>
+    public double? SteadyCpuMicrosecondsPerMessage { get; init; }
+
+    public double? SteadyAllocatedBytesPerMessage { get; init; }
+
+    public double? SteadyWakeUpsPerMessage { get; init; }
+
+    /// <summary>Messages per second in the steady-state window.</summary>
+    public double? SteadyThroughput { get; init; }
+
     public string EndReason { get; init; } = string.Empty;
 
     public string? Error { get; init; }
@@ -111,6 +121,10 @@ internal sealed record RunMeasurement
             WakeUpsPerMessage = report.Acked > 0 ? (double)report.WakeUps / report.Acked : null,
             AllocatedBytesPerMessage = report.Acked > 0 ? (double)report.AllocatedBytes / report.Acked : null,
             Collections = report.Collections,
+            SteadyCpuMicrosecondsPerMessage = report.Steady is { Messages: > 0 } w ? w.CpuSeconds / w.Messages * 1e6 : null,
+            SteadyAllocatedBytesPerMessage = report.Steady is { Messages: > 0 } a ? (double)a.AllocatedBytes / a.Messages : null,
+            SteadyWakeUpsPerMessage = report.Steady is { Messages: > 0 } u ? (double)u.WakeUps / u.Messages : null,
+            SteadyThroughput = report.Steady is { Messages: > 0, Seconds: > 0 } t ? t.Messages / t.Seconds : null,
             EndReason = report.EndReason,
             Error = error,
         };
@@ -162,6 +176,10 @@ internal sealed record RunMeasurement
             WakeUpsPerMessage = Round(Median(ok.Select(r => r.WakeUpsPerMessage)), 3),
             AllocatedBytesPerMessage = Round(Median(ok.Select(r => r.AllocatedBytesPerMessage)), 0),
             Collections = (int)Median(ok.Select(r => (double)r.Collections)),
+            SteadyCpuMicrosecondsPerMessage = Round(Median(ok.Select(r => r.SteadyCpuMicrosecondsPerMessage)), 1),
+            SteadyAllocatedBytesPerMessage = Round(Median(ok.Select(r => r.SteadyAllocatedBytesPerMessage)), 0),
+            SteadyWakeUpsPerMessage = Round(Median(ok.Select(r => r.SteadyWakeUpsPerMessage)), 3),
+            SteadyThroughputPerSecond = Round(Median(ok.Select(r => r.SteadyThroughput)), 1),
             EndReason = string.Join('/', ok.Select(r => r.EndReason).Distinct()),
             Runs = ok.Count,
             ThroughputRuns = [.. ok.Select(r => Round(r.Throughput, 1))],
@@ -173,7 +191,7 @@ internal sealed record RunMeasurement
         ? string.Create(CultureInfo.InvariantCulture, $"idle: {fraction:P2} of a core ({SteadyCpuFraction:P2} without the JIT's tier-up), {WakeupsPerSecond:N0} wake-ups/s, peak {PeakMegabytes:N0} MB")
         : string.Create(
             CultureInfo.InvariantCulture,
-            $"{Throughput,9:N0}/s  p50 {P50,8:N1} ms  p99 {P99,8:N1} ms  cpu {CpuSeconds,6:N2} s  {WakeUpsPerMessage,6:N2} wake-ups/msg  {AllocatedBytesPerMessage,7:N0} B/msg  peak {PeakMegabytes,5:N0} MB  ({Processed:N0} acked, {EndReason})"));
+            $"{Throughput,9:N0}/s  p50 {P50,8:N1} ms  p99 {P99,8:N1} ms  cpu {CpuSeconds,6:N2} s  {WakeUpsPerMessage,6:N2} wake-ups/msg  {AllocatedBytesPerMessage,7:N0} B/msg  steady {SteadyCpuMicrosecondsPerMessage,6:N1} µs/msg {SteadyAllocatedBytesPerMessage,6:N0} B/msg  peak {PeakMegabytes,5:N0} MB  ({Processed:N0} acked, {EndReason})"));
 
     private static double? Percentile(double[] sorted, double quantile) =>
         sorted.Length == 0 ? null : sorted[Math.Clamp((int)Math.Ceiling(quantile * sorted.Length) - 1, 0, sorted.Length - 1)];

@@ -141,4 +141,7 @@ internal sealed record RunReport
 
     /// <summary>Garbage collections (of any generation) during the measured window.</summary>
     public int Collections { get; init; }
+
+    /// <summary>The steady-state window (see <see cref="Measurement.SteadyWindow"/>); null for idle runs or when it never opened.</summary>
+    public Measurement.SteadyReport? Steady { get; init; }
 }

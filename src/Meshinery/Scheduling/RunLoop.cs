@@ -1,8 +1,9 @@
 namespace Meshinery;
 
 /// <summary>
-/// The run loop: one dedicated thread that takes ready runs and moves each on: it sends a run's next step to the
-/// task's worker pool, asks the <see cref="FailurePolicy"/> what to do with a failed run and holds runs that must wait
+/// The run loop: one dedicated thread that takes ready runs and moves each on: it admits runs of ordered tasks and
+/// sends a run's next step to the task's worker pool (an unordered run's first step and the step after an await go
+/// there directly, see <see cref="DirectDispatch"/>), asks the <see cref="FailurePolicy"/> what to do with a failed run and holds runs that must wait
 /// before a retry in a delay queue, and ends finished runs. It runs no steps; the only user code it calls is
 /// <see cref="RetryOptions.ShouldRetry"/>, <see cref="OutputSink.IsTransient"/> and <see cref="IAcknowledger.Acknowledge"/>.
 /// </summary>

@@ -5,7 +5,7 @@ namespace Meshinery;
 /// <summary>
 /// Starts runs: takes the slots, rents a <see cref="TaskRun"/>, builds its execution context (so that
 /// <see cref="TaskRunContext.Current"/>, the log scope and the trace activity travel with it across every thread hop)
-/// and hands it to the run loop. Called on the poll loop thread, or by the caller of an inject.
+/// and hands it to the run loop (an unordered run straight to its worker pool, see <see cref="DirectDispatch"/>). Called on the poll loop thread, or by the caller of an inject.
 /// </summary>
 internal sealed class RunStarter(EngineEnvironment environment, RunPool runs, InFlightLimits limits, RunQueue runLoop)
 {
@@ -41,8 +41,11 @@ internal sealed class RunStarter(EngineEnvironment environment, RunPool runs, In
 
         run.ParentActivity = item.ParentActivityContext;
         BuildExecutionContext(run);
-        run.HandOff();
-        runLoop.Enqueue(run);
+        if (!DirectDispatch.TryStart(run))
+        {
+            run.HandOff();
+            runLoop.Enqueue(run);
+        }
     }
 
     /// <summary>

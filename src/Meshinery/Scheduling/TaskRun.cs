@@ -426,7 +426,11 @@ internal sealed class TaskRun : IWorkItem
             _diagnostics.RecordStep(Task, step, _stepStartedAt);
         }
 
-        HandOff();
-        _runLoop.Enqueue(this);
+        // A next step goes straight back to the pool; the run loop only sees ends, failures and retries.
+        if (!DirectDispatch.TryResume(this))
+        {
+            HandOff();
+            _runLoop.Enqueue(this);
+        }
     }
 }
