@@ -22,4 +22,20 @@ public static class Eventually
 
         return true;
     }
+
+    /// <summary>As <see cref="HoldsAsync(Func{bool}, TimeSpan)"/>, for a condition that is itself asynchronous (a health check).</summary>
+    public static async Task<bool> HoldsAsync(Func<Task<bool>> condition, TimeSpan timeout)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(50));
+        var deadline = DateTime.UtcNow + timeout;
+        while (!await condition())
+        {
+            if (DateTime.UtcNow >= deadline || !await timer.WaitForNextTickAsync())
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 }
