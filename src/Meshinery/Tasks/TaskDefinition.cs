@@ -18,7 +18,8 @@ internal sealed record TaskDefinition(
     Func<TaskRun, bool>? PrioritySelector = null,
     int ReservedWorkers = 0,
     int? MaxWorkerThreads = null,
-    TimeSpan? WorkerIdleTimeout = null)
+    TimeSpan? WorkerIdleTimeout = null,
+    RateLimit? StepRateLimit = null)
 {
     /// <summary>The name of the pseudo-step a run fails in when its ordering key cannot be told.</summary>
     public const string OrderKeyStepName = "order-key";
