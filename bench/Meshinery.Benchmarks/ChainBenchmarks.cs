@@ -120,37 +120,58 @@ public class ChainBenchmarks
 
     private static void WakeLoops(MeshineryEngine engine)
     {
-        const System.Reflection.BindingFlags Any = System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.NonPublic;
-        var scheduler = engine.GetType().GetField("_scheduler", Any)?.GetValue(engine);
-        foreach (var loop in new[] { "RunLoop", "PollLoop" })
+        if (SchedulerOf(engine) is { } scheduler)
         {
-            var instance = scheduler?.GetType().GetProperty(loop, Any)?.GetValue(scheduler);
-            instance?.GetType().GetMethod("Wake", Any)?.Invoke(instance, null);
+            scheduler.RunLoop.Wake();
+            scheduler.PollLoop.Wake();
         }
     }
 
     /// <summary>
-    /// Where a stuck run can be waiting, read by reflection from the engine's private fields (diagnosis of a hang
-    /// only; names that no longer exist print as '?').
+    /// The engine's scheduler (its one private field this project reads by reflection; the scheduler's parts are
+    /// internal, visible to this project, and read as typed members, so a refactor breaks the build, not the output).
+    /// </summary>
+    private static Scheduler? SchedulerOf(MeshineryEngine engine) =>
+        typeof(MeshineryEngine).GetField("_scheduler", System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic)?.GetValue(engine) as Scheduler;
+
+    /// <summary>
+    /// Where a stuck run can be waiting (diagnosis of a hang only). Members private to their class are read by
+    /// reflection; one that no longer exists prints as "(no field X)" rather than a silent '?'.
     /// </summary>
     private static string EngineState(MeshineryEngine engine)
     {
-        const System.Reflection.BindingFlags Any = System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.NonPublic;
-        static object? Get(object? target, string name) =>
-            target?.GetType().GetField(name, Any)?.GetValue(target) ?? target?.GetType().GetProperty(name, Any)?.GetValue(target);
-        static string Count(object? collection) => Get(collection, "Count")?.ToString() ?? "?";
+        const System.Reflection.BindingFlags Private = System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic;
+        static object? Field(object target, string name) =>
+            target.GetType().GetField(name, Private) is { } field ? field.GetValue(target) : $"(no field {target.GetType().Name}.{name})";
+        static object? Count(object? collection) => collection switch
+        {
+            System.Collections.ICollection c => c.Count,
+            PriorityQueue<TaskRun, long> q => q.Count,
+            _ => collection, // the "(no field ...)" text
+        };
 
-        var scheduler = Get(engine, "_scheduler");
-        var workers = Get(scheduler, "SharedWorkers");
-        var runLoop = Get(scheduler, "RunLoop");
-        var pollLoop = Get(scheduler, "PollLoop");
+        if (SchedulerOf(engine) is not { } scheduler)
+        {
+            return "engine state: (no field MeshineryEngine._scheduler)";
+        }
+
+        var workers = scheduler.SharedWorkers;
+        var runLoop = scheduler.RunLoop;
+
+        // RunLoop._ready is the RunQueue (whose signal is the run loop's); the runs wait in the queue's own _ready.
+        var inbox = Field(runLoop, "_ready") as RunQueue;
+        var ready = inbox is null ? "(no RunQueue RunLoop._ready)" : Count(Field(inbox, "_ready"));
+        var runSignal = inbox is null ? "?" : Field(inbox.Signal, "_pending");
+        var delayed = Count(Field(runLoop, "_delayed"));
+        var pollSignal = typeof(DedicatedLoop).GetProperty("Signal", Private)?.GetValue(scheduler.PollLoop) is LoopSignal signal
+            ? Field(signal, "_pending")
+            : "(no property DedicatedLoop.Signal)";
         return string.Join(
             "; ",
             FormattableString.Invariant(
-                $"worker pool: queued {Count(Get(workers, "_queue"))} + resumed {Count(Get(workers, "_resumed"))}, idle {Get(workers, "_idle") ?? "?"}, searching {Get(workers, "_searching") ?? "?"}, wake-up semaphore {Get(Get(workers, "_wakeUp"), "CurrentCount") ?? "?"}"),
-            FormattableString.Invariant(
-                $"run loop: ready {Count(Get(runLoop, "_ready"))}, delayed {Count(Get(runLoop, "_delayed"))}, signal pending {Get(Get(runLoop, "Signal"), "_pending") ?? "?"}"),
-            FormattableString.Invariant($"poll loop: signal pending {Get(Get(pollLoop, "Signal"), "_pending") ?? "?"}"));
+                $"worker pool: size {workers.Size}, sleeping {workers.Sleeping}, queued {Count(Field(workers, "_queue"))} + resumed {Count(Field(workers, "_resumed"))} + high {Count(Field(workers, "_high"))}, searching {Field(workers, "_searching")}"),
+            FormattableString.Invariant($"run loop: ready {ready}, delayed {delayed}, signal pending {runSignal}"),
+            FormattableString.Invariant($"poll loop: signal pending {pollSignal}"));
     }
 
     /// <summary>The item every run carries (shared: the source allocates nothing per run).</summary>

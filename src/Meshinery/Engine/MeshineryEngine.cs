@@ -79,6 +79,9 @@ public sealed class MeshineryEngine : IAsyncDisposable
     /// <summary>The validated task definitions, for the health check and the topology description (<see cref="TaskDefinitionReader"/>).</summary>
     internal IEnumerable<TaskDefinition> Definitions => _scheduler.Tasks.Select(t => t.Definition);
 
+    /// <summary>A task's runtime state, for tests that must see inside it (runs waiting for a step permit).</summary>
+    internal TaskRuntime Runtime(string taskName) => _tasksByName[taskName];
+
     /// <summary>Whether the engine stopped because of a fatal error or, in batch mode, by itself, rather than by <see cref="StopAsync"/> from outside.</summary>
     internal bool StoppedByItself { get; private set; }
 

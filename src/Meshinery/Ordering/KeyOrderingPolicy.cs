@@ -10,6 +10,10 @@ internal sealed class KeyOrderingPolicy(Func<TaskRun, object?> selectKey, Step k
     // Run loop thread only. A key maps to the runs waiting behind its running one (null while none waits).
     private readonly Dictionary<object, Queue<TaskRun>?> _active = new(OrderingKeyComparer.Instance);
     private readonly Stack<Queue<TaskRun>> _spareQueues = new();
+    private int _waiting; // written on the run loop thread, read anywhere
+
+    /// <summary>Runs waiting behind an earlier run of their key.</summary>
+    public int Waiting => Volatile.Read(ref _waiting);
 
     public override void AssignKey(TaskRun run)
     {
@@ -45,6 +49,7 @@ internal sealed class KeyOrderingPolicy(Func<TaskRun, object?> selectKey, Step k
         }
 
         waiting.Enqueue(run);
+        Volatile.Write(ref _waiting, _waiting + 1);
         return false;
     }
 
@@ -63,6 +68,7 @@ internal sealed class KeyOrderingPolicy(Func<TaskRun, object?> selectKey, Step k
         }
 
         var next = waiting.Dequeue();
+        Volatile.Write(ref _waiting, _waiting - 1);
         if (waiting.Count == 0)
         {
             _active[key] = null;

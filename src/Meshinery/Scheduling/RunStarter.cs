@@ -27,10 +27,16 @@ internal sealed class RunStarter(EngineEnvironment environment, RunPool runs, In
         }
         else
         {
-            task.Priority.Assign(run, fromPriorityInput);
-            if (injectCompletion is null && run.Phase != RunPhase.Faulted)
+            // The key first: a run whose priority selector fails keeps its key, so a replacement from the error handler
+            // still runs in its key's order.
+            if (injectCompletion is null)
             {
                 task.Ordering.AssignKey(run); // injected runs are not ordered
+            }
+
+            if (run.Phase != RunPhase.Faulted)
+            {
+                task.Priority.Assign(run, fromPriorityInput);
             }
         }
 

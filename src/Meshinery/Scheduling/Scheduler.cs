@@ -98,6 +98,7 @@ internal sealed class Scheduler : IDisposable
         foreach (var task in Tasks)
         {
             task.Budget.Dispose();
+            task.StepRate?.Dispose();
         }
 
         _runsCancellation.Dispose();
@@ -123,6 +124,7 @@ internal sealed class Scheduler : IDisposable
             }
         }
 
-        return new TaskRuntime(definition, workers, reserved, failures, PollBudget.For(definition, Environment.TimeProvider, pollSignal));
+        return new TaskRuntime(definition, workers, reserved, failures, PollBudget.For(definition, Environment.TimeProvider, pollSignal),
+            StepRateLimiter.For(definition, Environment.TimeProvider));
     }
 }

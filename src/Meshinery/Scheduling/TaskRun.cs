@@ -111,6 +111,9 @@ internal sealed class TaskRun : IWorkItem
     /// <summary>Whether the task's <see cref="OrderingPolicy"/> let the run start (run loop thread).</summary>
     public bool IsAdmitted { get; set; }
 
+    /// <summary>Whether the run holds a permit of the task's <see cref="StepRateLimiter"/> for its next step.</summary>
+    public bool HasStepPermit { get; set; }
+
     /// <summary>Whether a worker has executed the run before (resumed runs go ahead of fresh ones).</summary>
     public bool HasStarted { get; private set; }
 
@@ -137,6 +140,7 @@ internal sealed class TaskRun : IWorkItem
         DeadLettered = false;
         IsAdmitted = false;
         IsHighPriority = false;
+        HasStepPermit = false;
         _finished = 0;
     }
 
@@ -300,6 +304,11 @@ internal sealed class TaskRun : IWorkItem
             {
                 Finish(RunOutcome.Abandoned);
                 break;
+            }
+
+            if (Task.StepRate is { } stepRate && ActiveStep.IsProcessor && !stepRate.TryEnter(this))
+            {
+                return; // no step permit: the limiter owns the run until it sends it back with one
             }
 
             ExecutionContext.Run(ExecutionContext!, s_executeStep, this); // set for every run when it starts

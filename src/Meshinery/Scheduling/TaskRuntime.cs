@@ -13,9 +13,10 @@ internal sealed class TaskRuntime
     public long Abandoned;
     public long Retried;
 
-    public TaskRuntime(TaskDefinition definition, WorkerPool workers, WorkerPool? reservedWorkers, FailurePolicy failures, PollBudget budget)
+    public TaskRuntime(TaskDefinition definition, WorkerPool workers, WorkerPool? reservedWorkers, FailurePolicy failures, PollBudget budget, StepRateLimiter? stepRate = null)
     {
         Budget = budget;
+        StepRate = stepRate;
         Definition = definition;
         Workers = workers;
         _highWorkers = reservedWorkers ?? workers;
@@ -57,6 +58,9 @@ internal sealed class TaskRuntime
 
     /// <summary>How many items the poll loop may read for the task beyond its free slots (its rate limit).</summary>
     public PollBudget Budget { get; }
+
+    /// <summary>The task's step rate limit, if it has one.</summary>
+    public StepRateLimiter? StepRate { get; }
 
     /// <summary>When the task's runs may start (unordered, by key, by partition).</summary>
     public OrderingPolicy Ordering { get; }

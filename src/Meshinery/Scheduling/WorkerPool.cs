@@ -1,10 +1,11 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 
 namespace Meshinery;
 
 /// <summary>
-/// A fixed set of dedicated worker threads: the bounded scheduler steps run on. Blocking steps occupy these threads,
-/// never the .NET thread pool. The engine queues runs directly (no <see cref="Task"/> per step);
+/// A set of dedicated worker threads, fixed or elastic: the bounded scheduler steps run on. Blocking steps occupy these
+/// threads, never the .NET thread pool. The engine queues runs directly (no <see cref="Task"/> per step);
 /// <see cref="Scheduler"/> exposes the same threads as a <see cref="TaskScheduler"/> for fork branches.
 /// </summary>
 internal sealed class WorkerPool : IDisposable
@@ -23,14 +24,19 @@ internal sealed class WorkerPool : IDisposable
     // Runs coming back from an await or a retry go ahead of fresh ones: finishing started work first keeps in-flight
     // slots turning over and end-to-end latency low when fresh runs start with a long blocking step.
     private readonly ConcurrentQueue<IWorkItem> _resumed = new();
-    private readonly SemaphoreSlim _wakeUp = new(0);
+
+    // Sleeping workers, the most recently idle last. A wake-up goes to the most recently idle one (LIFO): light load then
+    // stays on the few threads it needs and the others reach their idle timeout, so an elastic pool shrinks. One shared
+    // semaphore woke the longest sleeper (FIFO), spreading light work over every thread, so none ever timed out.
+    private readonly LinkedList<Sleeper> _sleepers = new();
+    private readonly Lock _sleepersLock = new();
     private readonly string _name;
     private readonly int _minThreads;
     private readonly int _maxThreads;
     private readonly TimeSpan _idleTimeout;
     private int _threadCount; // threads started and not exited
     private int _nextThread;
-    private int _idle;
+    private int _idle; // sleepers in _sleepers: written under _sleepersLock, read without it as a fast path
     private int _searching;
     private volatile bool _stopping;
 
@@ -55,6 +61,9 @@ internal sealed class WorkerPool : IDisposable
 
     /// <summary>Threads running now (between the minimum and the maximum of an elastic pool).</summary>
     public int Size => Volatile.Read(ref _threadCount);
+
+    /// <summary>Threads asleep waiting for a wake-up (the next queued step wakes the most recently idle of them).</summary>
+    public int Sleeping => Volatile.Read(ref _idle);
 
     public void Start()
     {
@@ -86,13 +95,24 @@ internal sealed class WorkerPool : IDisposable
     public void Stop()
     {
         _stopping = true;
-        _wakeUp.Release(_maxThreads);
+        lock (_sleepersLock)
+        {
+            // A worker going to sleep after this sees _stopping under the same lock and does not sleep.
+            while (_sleepers.Last is { } last)
+            {
+                Wake(last);
+            }
+        }
     }
 
-    public void Dispose() => _wakeUp.Dispose();
+    /// <summary>Nothing to release: each worker disposes its own wake-up signal when its thread exits.</summary>
+    public void Dispose()
+    {
+    }
 
     private void Work()
     {
+        using var sleeper = new Sleeper();
         var highStreak = 0; // high-priority steps this worker took in a row
         Interlocked.Increment(ref _searching);
         while (true)
@@ -125,9 +145,8 @@ internal sealed class WorkerPool : IDisposable
             // Announce idleness before the last look at the queues, so an enqueue racing with it either sees a searcher
             // or an idle worker to wake: a wake-up is never lost.
             Interlocked.Decrement(ref _searching);
-            Interlocked.Increment(ref _idle);
-            var woken = HasWork || _wakeUp.Wait(_idleTimeout);
-            Interlocked.Decrement(ref _idle);
+            var woken = !GoToSleep(sleeper) || HasWork || sleeper.Signal.Wait(_idleTimeout);
+            woken = LeaveSleepers(sleeper) || woken;
             if (!woken && !HasWork && TryShrink())
             {
                 return; // idle for the idle timeout in an elastic pool above its minimum: this thread is released
@@ -166,16 +185,75 @@ internal sealed class WorkerPool : IDisposable
         return false;
     }
 
-    /// <summary>Wakes a sleeping worker; false when none sleeps.</summary>
+    /// <summary>Wakes the most recently idle sleeping worker; false when none sleeps.</summary>
     private bool WakeOne()
     {
-        if (Volatile.Read(ref _idle) > 0)
+        if (Volatile.Read(ref _idle) == 0)
         {
-            _wakeUp.Release();
-            return true;
+            return false; // the fast path of a busy pool: no lock
         }
 
-        return false;
+        lock (_sleepersLock)
+        {
+            if (_sleepers.Last is not { } last)
+            {
+                return false;
+            }
+
+            Wake(last);
+            return true;
+        }
+    }
+
+    /// <summary>Takes a sleeper off the list and signals it; under <see cref="_sleepersLock"/>.</summary>
+    private void Wake(LinkedListNode<Sleeper> node)
+    {
+        Debug.Assert(_sleepersLock.IsHeldByCurrentThread, "the sleepers' list is guarded by its lock");
+        _sleepers.Remove(node);
+        Interlocked.Decrement(ref _idle);
+
+        // Signalled under the lock, so a sleeper that finds itself off the list knows its signal is already set.
+        node.Value.Signal.Release();
+    }
+
+    /// <summary>Puts this worker on the sleepers' list; false when the pool is stopping (then it must not sleep).</summary>
+    private bool GoToSleep(Sleeper sleeper)
+    {
+        lock (_sleepersLock)
+        {
+            if (_stopping)
+            {
+                return false;
+            }
+
+            _sleepers.AddLast(sleeper.Node);
+
+            // Interlocked: a full fence between this announcement and the worker's next look at the queues (the
+            // enqueue side has its own fence between the enqueue and reading the counts).
+            Interlocked.Increment(ref _idle);
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Takes this worker off the sleepers' list after it found work, timed out or was woken. True when a waker took it
+    /// off first: that waker counts on it to look for work, so the wake-up is consumed and honoured, never lost.
+    /// </summary>
+    private bool LeaveSleepers(Sleeper sleeper)
+    {
+        lock (_sleepersLock)
+        {
+            if (sleeper.Node.List is not null)
+            {
+                _sleepers.Remove(sleeper.Node);
+                Interlocked.Decrement(ref _idle);
+                return false;
+            }
+        }
+
+        // Off the list: either this worker never slept (stopping) or a waker signalled it. Consume that signal, if any,
+        // so the next sleep does not return at once.
+        return sleeper.Signal.Wait(0);
     }
 
     private void Grow()
@@ -215,6 +293,18 @@ internal sealed class WorkerPool : IDisposable
     {
         var index = Interlocked.Increment(ref _nextThread) - 1;
         new Thread(Work) { IsBackground = true, Name = $"meshinery-{_name}-{index}" }.UnsafeStart();
+    }
+
+    /// <summary>A worker's own wake-up signal and its place on the pool's list of sleepers.</summary>
+    private sealed class Sleeper : IDisposable
+    {
+        public Sleeper() => Node = new LinkedListNode<Sleeper>(this);
+
+        public LinkedListNode<Sleeper> Node { get; }
+
+        public SemaphoreSlim Signal { get; } = new(0);
+
+        public void Dispose() => Signal.Dispose();
     }
 
     private sealed class WorkerTaskScheduler(WorkerPool pool, int threads) : TaskScheduler

@@ -112,6 +112,25 @@ public sealed partial class TaskBuilder<TInput, T>
     }
 
     /// <summary>
+    /// Limits how fast the task's processor steps start, across all its runs: at most <paramref name="permits"/> step
+    /// executions per <paramref name="per"/>, with bursts of up to <paramref name="permits"/> (a token bucket of
+    /// <c>System.Threading.RateLimiting</c>, refilled every <paramref name="per"/> on the engine's clock). Use it to stay
+    /// under a downstream service's quota when a task calls it from several steps. Every processor step counts, each
+    /// retry attempt too (a fork counts once); writes to outputs, the error handler and the dead-letter write do not.
+    /// A run whose step finds no permit waits without holding a worker, oldest first, and keeps its in-flight slot, so
+    /// a task whose steps wait stops reading: back-pressure, nothing is dropped. Combines with
+    /// <see cref="WithRateLimit"/> (items read). Default: no limit.
+    /// </summary>
+    /// <param name="permits">Steps per period; must be greater than 0.</param>
+    /// <param name="per">The period; must be greater than 0.</param>
+    /// <returns>This builder.</returns>
+    public TaskBuilder<TInput, T> WithStepRateLimit(int permits, TimeSpan per)
+    {
+        _task.StepRateLimit = new RateLimit(permits, per);
+        return this;
+    }
+
+    /// <summary>
     /// Sets which runs of the task may overlap. <see cref="TaskOrdering.Key"/> orders by the source's key (for Kafka, the
     /// message key); use <see cref="OrderByKey{TKey}(Func{TInput, TKey})"/> for a key of your own. Default:
     /// <see cref="TaskOrdering.Unordered"/>. Injected runs (<see cref="MeshineryEngine.InjectAsync{T}"/>) are never ordered.

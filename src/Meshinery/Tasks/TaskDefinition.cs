@@ -19,7 +19,8 @@ internal sealed record TaskDefinition(
     int ReservedWorkers = 0,
     int? MaxWorkerThreads = null,
     TimeSpan? WorkerIdleTimeout = null,
-    RunScopes? Scopes = null)
+    RunScopes? Scopes = null,
+    RateLimit? StepRateLimit = null)
 {
     /// <summary>The name of the pseudo-step a run fails in when its ordering key cannot be told.</summary>
     public const string OrderKeyStepName = "order-key";

@@ -39,6 +39,8 @@ internal sealed partial class TaskSpec(string name, Type inputType)
 
     public RateLimit? RateLimit { get; set; }
 
+    public RateLimit? StepRateLimit { get; set; }
+
     public Func<TaskRun, bool>? PrioritySelector { get; set; }
 
     public int? ReservedWorkers { get; set; }
@@ -118,15 +120,8 @@ internal sealed partial class TaskSpec(string name, Type inputType)
 
         ValidateRetry(Problem);
 
-        if (RateLimit is { Permits: <= 0 } badPermits)
-        {
-            Problem("RateLimit", $"the permits per period must be greater than 0 (was {badPermits.Permits})");
-        }
-
-        if (RateLimit is { } limit && limit.Per <= TimeSpan.Zero)
-        {
-            Problem("RateLimit", $"the period must be greater than 0 (was {limit.Per})");
-        }
+        RateLimit?.Validate("RateLimit", Problem);
+        StepRateLimit?.Validate("StepRateLimit", Problem);
 
         if (ReservedWorkers is { } reserved)
         {
@@ -190,7 +185,7 @@ internal sealed partial class TaskSpec(string name, Type inputType)
         return new TaskDefinition(
             Name, InputType, [.. Inputs], root, MaxInFlight, WorkerThreads, new TaskData(data), Retry.Clone(), ErrorHandler, DeadLetterSink,
             Ordering, OrderingKey, RateLimit, PrioritySelector, ReservedWorkers is > 0 ? ReservedWorkers.Value : 0,
-            MaxWorkerThreads, WorkerIdleTimeout, RunScopes);
+            MaxWorkerThreads, WorkerIdleTimeout, RunScopes, StepRateLimit);
     }
 
     private void ValidateRetry(Action<string, string> problem)
