@@ -54,6 +54,10 @@ internal sealed class CollectorSink : OutputSink<RoutedEvent>
         _state.Dispose(); // its meter (when not from the application's IMeterFactory) and the expiry timer
     }
 
+    /// <summary>Both topics' output settings, checked at engine build like any Kafka output's.</summary>
+    public override IEnumerable<KeyValuePair<string, string>> Validate(IServiceProvider services) =>
+        _changelog.Validate(services).Concat(_results.Validate(services));
+
     public override bool IsTransient(Exception exception) => _changelog.IsTransient(exception);
 
     public override async ValueTask WriteAsync(RoutedEvent item, CancellationToken cancellationToken)
