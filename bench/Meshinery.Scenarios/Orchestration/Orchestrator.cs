@@ -38,7 +38,11 @@ internal sealed class Orchestrator(HarnessOptions options)
 
         foreach (var workload in workloads.Where(w => !SeedsWhenReady(w)))
         {
-            await SeedTopicAsync(cluster, InputTopic(workload), workload.Partitions, workload.Seeded, cancellationToken, workload.Keys).ConfigureAwait(false);
+            if (!HasOwnInputTopic(workload))
+            {
+                await SeedTopicAsync(cluster, InputTopic(workload), workload.Partitions, workload.Seeded, cancellationToken, workload.Keys).ConfigureAwait(false);
+            }
+
             if (workload.WarmupMessages > 0)
             {
                 await SeedTopicAsync(cluster, WarmupTopic(workload), workload.Partitions, workload.WarmupMessages, cancellationToken).ConfigureAwait(false);
@@ -93,6 +97,13 @@ internal sealed class Orchestrator(HarnessOptions options)
     /// figure is processing, not joining, and no instance finds the work already done.
     /// </summary>
     private static bool SeedsWhenReady(Workload workload) => workload.Instances > 1 || workload.QuietSeconds > 0;
+
+    /// <summary>
+    /// Whether each run reads an input topic of its own. Open loop too: its producer writes the run's load while the
+    /// system reads, so a topic shared by the workload's runs would hand every later system (and repeat) the earlier
+    /// runs' loads as a backlog, whose sequence numbers come again in its own load (seen as duplicates).
+    /// </summary>
+    private static bool HasOwnInputTopic(Workload workload) => SeedsWhenReady(workload) || workload.RatePerSecond > 0;
 
     private static string WarmupTopic(Workload workload) => $"{workload.Id}-warmup";
 
@@ -187,7 +198,7 @@ internal sealed class Orchestrator(HarnessOptions options)
             System = system,
             Kind = workload.Kind,
             BootstrapServers = cluster.BootstrapServers,
-            InputTopic = SeedsWhenReady(workload) ? $"{workload.Id}-{system}-r{repeat}-in" : InputTopic(workload),
+            InputTopic = HasOwnInputTopic(workload) ? $"{workload.Id}-{system}-r{repeat}-in" : InputTopic(workload),
             OutputTopic = outputTopic,
             GroupId = $"{workload.Id}-{system}-r{repeat}",
             Partitions = workload.Partitions,
@@ -224,9 +235,13 @@ internal sealed class Orchestrator(HarnessOptions options)
 
             Task? seeding = null;
             Func<Task>? seedWhenReady = null;
-            if (SeedsWhenReady(workload))
+            if (HasOwnInputTopic(workload))
             {
                 await cluster.CreateTopicAsync(spec.InputTopic, workload.Partitions, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (SeedsWhenReady(workload))
+            {
                 seedWhenReady = () => seeding = Task.Run(
                     () => Seed(cluster.BootstrapServers, spec.InputTopic, workload.Partitions, workload.Seeded, workload.Keys), cancellationToken);
             }
@@ -264,6 +279,14 @@ internal sealed class Orchestrator(HarnessOptions options)
             {
                 measurement = measurement with { Error = Invariant($"{system}: {workload.Seeded - unique:N0} of {workload.Seeded:N0} inputs have no output") };
             }
+            if (openLoop is not null
+                && OutputReader.Count(cluster.BootstrapServers, spec.InputTopic, workload.Partitions) is var inputs
+                && inputs != openLoop.Produced)
+            {
+                // The system must have read exactly the load of its run, nothing left over from another.
+                measurement = measurement with { Error = Invariant($"{system}: {spec.InputTopic} holds {inputs:N0} messages, the open loop produced {openLoop.Produced:N0}") };
+            }
+
             if (openLoop is not null)
             {
                 _log.WriteLine(Invariant($"  {label,-34} open loop: produced {openLoop.Produced:N0} at {openLoop.AchievedRate:N0}/s (asked {workload.RatePerSecond:N0}/s)"));

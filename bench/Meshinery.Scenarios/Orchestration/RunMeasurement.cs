@@ -86,6 +86,11 @@ internal sealed record RunMeasurement
             }
         }
 
+        if (duplicates > 0)
+        {
+            DescribeDuplicates(system, outputs);
+        }
+
         Array.Sort(endToEnd);
         Array.Sort(service);
         string? error = report.Failed > 0 ? $"{system}: {report.Failed} outputs failed ({report.FirstError})" : null;
@@ -192,6 +197,44 @@ internal sealed record RunMeasurement
         : string.Create(
             CultureInfo.InvariantCulture,
             $"{Throughput,9:N0}/s  p50 {P50,8:N1} ms  p99 {P99,8:N1} ms  cpu {CpuSeconds,6:N2} s  {WakeUpsPerMessage,6:N2} wake-ups/msg  {AllocatedBytesPerMessage,7:N0} B/msg  steady {SteadyCpuMicrosecondsPerMessage,6:N1} µs/msg {SteadyAllocatedBytesPerMessage,6:N0} B/msg  peak {PeakMegabytes,5:N0} MB  ({Processed:N0} acked, {EndReason})"));
+
+    /// <summary>
+    /// Tells, on stderr, whether duplicates are inputs read twice (their copies carry different read stamps) or one
+    /// read written twice (same read stamp: a write repeated by the system, or by its client if the output stamps are
+    /// equal too), and which sequence numbers they are: the two causes live in different places.
+    /// </summary>
+    private static void DescribeDuplicates(string system, List<OutputRecord> outputs)
+    {
+        var readTwice = 0;
+        var writtenTwice = 0;
+        var identical = 0;
+        var sequences = new List<long>();
+        foreach (var group in outputs.GroupBy(r => r.Sequence).Where(g => g.Count() > 1))
+        {
+            sequences.Add(group.Key);
+            var copies = group.ToList();
+            for (var i = 1; i < copies.Count; i++)
+            {
+                if (copies[i].ReadStamp != copies[0].ReadStamp)
+                {
+                    readTwice++;
+                }
+                else if (copies[i].OutputStamp != copies[0].OutputStamp)
+                {
+                    writtenTwice++;
+                }
+                else
+                {
+                    identical++;
+                }
+            }
+        }
+
+        sequences.Sort();
+        Console.Error.WriteLine(string.Create(
+            CultureInfo.InvariantCulture,
+            $"{system}: duplicates: {readTwice} read twice, {writtenTwice} one read written twice, {identical} byte-identical copies; sequences {sequences.FirstOrDefault()}..{sequences.LastOrDefault()} ({sequences.Count}): {string.Join(',', sequences.Take(40))}"));
+    }
 
     private static double? Percentile(double[] sorted, double quantile) =>
         sorted.Length == 0 ? null : sorted[Math.Clamp((int)Math.Ceiling(quantile * sorted.Length) - 1, 0, sorted.Length - 1)];
