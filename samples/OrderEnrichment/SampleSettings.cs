@@ -37,7 +37,7 @@ internal sealed record SampleSettings
                                          Kafka message key, and the seeder then keys the orders by customer, so each
                                          customer's orders are enriched and written in their input order
           --assignment PROTOCOL          the consumer group protocol: range, roundrobin or cooperative-sticky (the library's
-                                         default: librdkafka's range,roundrobin)
+                                         default: cooperative-sticky)
           --profile                      also report where each message spends its time (per-step durations)
           --verbose                      Meshinery's debug logs (partition pauses and resumes, ...)
           --otel-console                 export Meshinery's metrics (every 5 s) and traces (one per message) to stdout with

@@ -52,9 +52,10 @@ public sealed class KafkaInputOptions<T>
 
     /// <summary>
     /// How the input gets its partitions (<see cref="PartitionAssignment"/>: a group protocol, static membership,
-    /// static or custom assignment). Default: <see cref="KafkaOptions.Assignment"/>; where both are unset, librdkafka's
-    /// <c>range,roundrobin</c>, or <see cref="PartitionAssignment.Range"/> when <see cref="Copartitioned"/> is set.
-    /// Wins over a <c>partition.assignment.strategy</c> in the consumer settings.
+    /// static or custom assignment). Default: <see cref="KafkaOptions.Assignment"/>; where both are unset,
+    /// <see cref="PartitionAssignment.CooperativeSticky"/> (incremental rebalances: only moved partitions stop), or
+    /// <see cref="PartitionAssignment.Range"/> when <see cref="Copartitioned"/> is set, or the consumer settings'
+    /// own <c>partition.assignment.strategy</c> when they have one. When set, it wins over that setting.
     /// </summary>
     public PartitionAssignment? Assignment { get; set; }
 

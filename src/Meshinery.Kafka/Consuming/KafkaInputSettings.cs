@@ -59,7 +59,7 @@ internal sealed record KafkaInputSettings<T>(
             problems.Add(new("KafkaOptions.Assignment", $"Kafka input '{input}' sets no Assignment of its own, and KafkaOptions.Assignment is a static assignment ({sharedStatic}); a static assignment names partitions of particular topics, so set it on the input (KafkaInputOptions.Assignment); only group protocols, static membership and custom assignments (such as PartitionAssignment.ByInstance) can be shared"));
         }
 
-        var assignment = options.Assignment ?? shared.Assignment ?? (options.Copartitioned ? PartitionAssignment.Range : null);
+        var assignment = options.Assignment ?? shared.Assignment ?? DefaultAssignment(options, shared);
         if (options.Copartitioned && assignment is { KeepsPartitionNumbersTogether: false })
         {
             problems.Add(new("Copartitioned", $"Kafka input '{input}' declares its topics copartitioned, but its assignment '{assignment}' can give partition i of two topics to different instances; use PartitionAssignment.Range (also with StaticMembership) or a static or custom assignment"));
@@ -88,6 +88,24 @@ internal sealed record KafkaInputSettings<T>(
                 BuildConsumerConfig(input, bootstrapServers, groupId!, options, shared, assignment),
                 assignment,
                 options.Copartitioned);
+    }
+
+    /// <summary>
+    /// The protocol of an input that names none: <c>cooperative-sticky</c>, which revoked and redid far less in-flight
+    /// work than the eager protocols under churn (docs/topologies.md), except where the input is copartitioned (only
+    /// <c>range</c> keeps partition i of its topics together) or its librdkafka settings name a strategy themselves.
+    /// </summary>
+    private static PartitionAssignment? DefaultAssignment(KafkaInputOptions<T> options, KafkaOptions shared)
+    {
+        const string Strategy = "partition.assignment.strategy";
+        if (options.Copartitioned)
+        {
+            return PartitionAssignment.Range;
+        }
+
+        return options.ConsumerConfig.ContainsKey(Strategy) || shared.ConsumerConfig.ContainsKey(Strategy)
+            ? null
+            : PartitionAssignment.CooperativeSticky;
     }
 
     private static ConsumerConfig BuildConsumerConfig(

@@ -54,8 +54,10 @@ public sealed class KafkaOptions
     /// How inputs that set none of their own get their partitions: a group protocol, static membership, or a custom
     /// assignment (for example <see cref="PartitionAssignment.ByInstance"/>, applied to each input's topics). A static
     /// assignment names partitions of particular topics, so it belongs on the input: here it fails the engine's build for
-    /// every input that would take it, naming <c>KafkaOptions.Assignment</c>. Default: <see langword="null"/>, librdkafka's
-    /// <c>range,roundrobin</c> (see docs/topologies.md for the measured trade-offs).
+    /// every input that would take it, naming <c>KafkaOptions.Assignment</c>. Default: <see langword="null"/>: each input
+    /// uses <see cref="PartitionAssignment.CooperativeSticky"/>, or <see cref="PartitionAssignment.Range"/> when it is
+    /// copartitioned, or the <c>partition.assignment.strategy</c> its consumer settings name (see docs/topologies.md for
+    /// the measured trade-offs).
     /// </summary>
     public PartitionAssignment? Assignment { get; set; }
 

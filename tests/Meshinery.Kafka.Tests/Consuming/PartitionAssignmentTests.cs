@@ -144,6 +144,39 @@ public class PartitionAssignmentTests(KafkaFixture kafka)
             .Contain("task 'copart-rr', setting Copartitioned").And.Contain("'roundrobin' can give partition i of two topics to different instances");
     }
 
+    [Theory]
+    [InlineData(null, 2)] // the default, cooperative-sticky: only the partitions that move are revoked
+    [InlineData("range", 4)] // a strategy named in the consumer settings wins over the default: eager, all revoked
+    public async Task Assignment_Unset_SecondMemberJoining_RevokesOnlyWhatTheDefaultProtocolMoves(string? rawStrategy, int expectedRevoked)
+    {
+        var topic = await kafka.CreateTopicAsync("assign-default", 4);
+        var groupId = KafkaFixture.UniqueName("group");
+        var revoked = new ConcurrentQueue<TopicPartition>();
+        KafkaInput<Order> Input(bool first) => new(topic, o =>
+        {
+            o.GroupId = groupId;
+            if (rawStrategy is not null)
+            {
+                o.ConsumerConfig["partition.assignment.strategy"] = rawStrategy;
+            }
+
+            if (first)
+            {
+                o.PartitionsRevoked = partitions => { foreach (var p in partitions) { revoked.Enqueue(p); } };
+            }
+        });
+        var firstInput = Input(first: true);
+        await using var first = await TestEngine.StartAsync(kafka, mesh => mesh.AddTask<Order>("t", task => task.ReadFrom(firstInput)));
+        (await Eventually.HoldsAsync(() => firstInput.AssignedPartitions == 4, Deadline)).Should().BeTrue("the only member gets every partition");
+
+        var secondInput = Input(first: false);
+        await using var second = await TestEngine.StartAsync(kafka, mesh => mesh.AddTask<Order>("t", task => task.ReadFrom(secondInput)));
+        (await Eventually.HoldsAsync(() => firstInput.AssignedPartitions == 2 && secondInput.AssignedPartitions == 2, Deadline))
+            .Should().BeTrue("two members split four partitions ({0} and {1})", firstInput.AssignedPartitions, secondInput.AssignedPartitions);
+
+        revoked.Should().HaveCount(expectedRevoked, "the first member was revoked {0}", string.Join(", ", revoked.Select(p => p.Partition.Value)));
+    }
+
     private static string Key(int i) => i.ToString(CultureInfo.InvariantCulture);
 
     private static long Finished(TestEngine engine) => engine.Engine.GetStatistics("t").Finished;
