@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Meshinery.Tests.Workers;
 
 /// <summary>
@@ -50,6 +52,48 @@ public class WorkerPoolWakeUpTests
         pool.Stop();
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void WorkerPool_EachItemQueuedAtARandomMomentOfTheWorkersGoingToSleep_EveryItemRuns(int threads)
+    {
+        // Each producer queues one item, waits for it (busy, so it is back at once), then waits a random few hundred
+        // nanoseconds to microseconds: the next enqueue lands anywhere in a worker's path from its last item to its sleep,
+        // including between its announcing idleness and its last look at the queues.
+        using var pool = new WorkerPool("moment", threads);
+        pool.Start();
+        const int PerProducer = 20_000;
+        var failures = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var producers = Enumerable.Range(0, 2).Select(p => new Thread(() =>
+        {
+            var random = new Random(p);
+            var ran = new StrongBox<int>();
+            for (var i = 0; i < PerProducer && failures.IsEmpty; i++)
+            {
+                var deadline = Environment.TickCount64 + (long)Deadline.Default.TotalMilliseconds;
+                pool.Enqueue(new Flag(ran), resumed: (i & 1) == 1);
+                var spin = default(SpinWait);
+                while (Volatile.Read(ref ran.Value) == 0)
+                {
+                    if (Environment.TickCount64 > deadline)
+                    {
+                        failures.Enqueue($"producer {p}, item {i}: never ran ({pool.Sleeping} of {pool.Size} workers asleep), a lost wake-up");
+                        return;
+                    }
+
+                    spin.SpinOnce(sleep1Threshold: -1);
+                }
+
+                ran.Value = 0;
+                Thread.SpinWait(random.Next(0, 400));
+            }
+        })).ToList();
+        producers.ForEach(p => p.Start());
+        producers.ForEach(p => p.Join());
+        failures.Should().BeEmpty();
+        pool.Stop();
+    }
+
     [Fact]
     public void WorkerPool_ItemsQueuedFromWorkersWhileOthersSleep_EveryItemRuns()
     {
@@ -78,6 +122,11 @@ public class WorkerPoolWakeUpTests
             action();
             done.Signal();
         }
+    }
+
+    private sealed class Flag(StrongBox<int> ran) : IWorkItem
+    {
+        public void Execute() => Volatile.Write(ref ran.Value, 1);
     }
 
     private sealed class Chain(WorkerPool pool, int left, Action onStep, CountdownEvent done) : IWorkItem
