@@ -16,6 +16,10 @@ internal sealed class WorkerPool : IDisposable
     /// </summary>
     public const int HighPriorityBurst = 8;
 
+    // The most idle turns a worker sleeps at once after its spins kept finding nothing; it then spins once to see
+    // whether the load changed.
+    private const int MaxSpinBackoff = 64;
+
     private readonly ConcurrentQueue<IWorkItem> _queue = new();
 
     // High-priority runs (the ambulance lane) go ahead of everything else, up to HighPriorityBurst in a row per worker.
@@ -114,6 +118,8 @@ internal sealed class WorkerPool : IDisposable
     {
         using var sleeper = new Sleeper();
         var highStreak = 0; // high-priority steps this worker took in a row
+        var spinSkips = 0; // idle turns left on which this worker sleeps without spinning
+        var spinBackoff = 0; // how many turns the next failed spin skips
         Interlocked.Increment(ref _searching);
         while (true)
         {
@@ -130,10 +136,26 @@ internal sealed class WorkerPool : IDisposable
                 continue;
             }
 
-            // Only a lone searcher spins: others sleep at once, so idle spinning costs one thread at most.
-            if (Volatile.Read(ref _searching) == 1 && SpinForWork())
+            // Only a lone searcher spins: others sleep at once, so idle spinning costs one thread at most. And only while
+            // spinning pays: each spin that finds nothing doubles the idle turns this worker sleeps at once (up to
+            // MaxSpinBackoff), one that finds work spins again next time. Under light load (async steps, a few µs of
+            // work per wake-up) the next item rarely arrives within the spin, so the spin was most of a wake-up's CPU.
+            if (Volatile.Read(ref _searching) == 1)
             {
-                continue;
+                if (spinSkips > 0)
+                {
+                    spinSkips--;
+                }
+                else if (SpinForWork())
+                {
+                    spinBackoff = 0;
+                    continue;
+                }
+                else
+                {
+                    spinBackoff = Math.Min(Math.Max(1, spinBackoff * 2), MaxSpinBackoff);
+                    spinSkips = spinBackoff;
+                }
             }
 
             if (_stopping)
@@ -213,7 +235,7 @@ internal sealed class WorkerPool : IDisposable
         Interlocked.Decrement(ref _idle);
 
         // Signalled under the lock, so a sleeper that finds itself off the list knows its signal is already set.
-        node.Value.Signal.Release();
+        node.Value.Signal.Set();
     }
 
     /// <summary>Puts this worker on the sleepers' list; false when the pool is stopping (then it must not sleep).</summary>
@@ -251,9 +273,11 @@ internal sealed class WorkerPool : IDisposable
             }
         }
 
-        // Off the list: either this worker never slept (stopping) or a waker signalled it. Consume that signal, if any,
-        // so the next sleep does not return at once.
-        return sleeper.Signal.Wait(0);
+        // Off the list: either this worker never slept (stopping) or a waker signalled it (under the lock just taken, so
+        // the signal is set by now). Consume that signal, if any, so the next sleep does not return at once.
+        var signalled = sleeper.Signal.IsSet;
+        sleeper.Signal.Reset();
+        return signalled;
     }
 
     private void Grow()
@@ -302,7 +326,10 @@ internal sealed class WorkerPool : IDisposable
 
         public LinkedListNode<Sleeper> Node { get; }
 
-        public SemaphoreSlim Signal { get; } = new(0);
+        // SpinCount 0: the wait blocks at once. SemaphoreSlim (and a default ManualResetEventSlim) spin and yield
+        // before blocking, which on a worker that just ran a short step cost more CPU than the step itself; the
+        // pool's own spin (SpinForWork) decides whether spinning pays.
+        public ManualResetEventSlim Signal { get; } = new(initialState: false, spinCount: 0);
 
         public void Dispose() => Signal.Dispose();
     }
