@@ -7,8 +7,9 @@ namespace Meshinery.Scenarios.Orchestration;
 /// <summary>
 /// The open-loop load: once started, writes <c>messages</c> inputs at a fixed rate on a thread of its own, whatever the
 /// system does with them (the producer never waits for the system), each stamped with the time it was produced.
+/// Sequence numbers start at <c>firstSequence</c> (priority: after the seeded backlog).
 /// </summary>
-internal sealed class OpenLoopProducer(string bootstrapServers, string topic, double ratePerSecond, long messages) : IAsyncDisposable
+internal sealed class OpenLoopProducer(string bootstrapServers, string topic, double ratePerSecond, long messages, long firstSequence = 0) : IAsyncDisposable
 {
     private readonly CancellationTokenSource _stop = new();
     private Task? _run;
@@ -56,8 +57,8 @@ internal sealed class OpenLoopProducer(string bootstrapServers, string topic, do
             {
                 var message = new Message<byte[], byte[]>
                 {
-                    Key = System.Text.Encoding.ASCII.GetBytes(sequence.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-                    Value = BenchMessage.CreateInput(sequence, Stopwatch.GetTimestamp()),
+                    Key = System.Text.Encoding.ASCII.GetBytes((firstSequence + sequence).ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                    Value = BenchMessage.CreateInput(firstSequence + sequence, Stopwatch.GetTimestamp()),
                 };
                 producer.Produce(partition, message);
                 Interlocked.Increment(ref _produced);

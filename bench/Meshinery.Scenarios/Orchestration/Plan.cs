@@ -53,6 +53,18 @@ internal sealed record Workload
     /// <summary>Open loop: the parent produces at this rate while the system runs (nothing is seeded); 0: a backlog.</summary>
     public double RatePerSecond { get; init; }
 
+    /// <summary>Priority: high-priority messages the parent trickles in after the seeded backlog, once the system is ready (0: none).</summary>
+    public long HighPriorityMessages { get; init; }
+
+    /// <summary>Priority: the rate of that trickle (messages/s).</summary>
+    public double HighPriorityRate { get; init; }
+
+    /// <summary>Priority: Meshinery ranks the trickle high with <c>WithPriority</c> (false: the same load, no lanes).</summary>
+    public bool PriorityLanes { get; init; }
+
+    /// <summary>Meshinery's in-flight limit when it differs from the concurrency (priority: everything admitted, queued on the pool).</summary>
+    public int? MaxInFlight { get; init; }
+
     /// <summary>The Little's-law bound of a system on this workload (messages/s), or null when latency is not the limit.</summary>
     public double? Bound(string system) => Kind is WorkKind.Blocking or WorkKind.Async
         ? (system == SystemNames.Sequential ? Partitions : KeyLimited(system) ? Math.Min(Concurrency, Keys) : Concurrency) * Instances * 1000.0 / LatencyMs
@@ -166,6 +178,7 @@ internal static class Plan
         });
 
         workloads.AddRange(ScenarioPlan.Create(quick));
+        workloads.AddRange(PriorityPlan.Create(quick));
         return workloads;
     }
 

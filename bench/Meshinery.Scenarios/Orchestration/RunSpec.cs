@@ -95,6 +95,12 @@ internal sealed record RunSpec
     /// <summary>The run also ends when nothing was acknowledged for this long after the first output (0: never; scale-out).</summary>
     public double QuietSeconds { get; init; }
 
+    /// <summary>Messages from this sequence number on are high priority for Meshinery (<c>WithPriority</c>); null: no lanes.</summary>
+    public long? PriorityFrom { get; init; }
+
+    /// <summary>Meshinery's in-flight limit, when other than <see cref="Concurrency"/>.</summary>
+    public int? MaxInFlight { get; init; }
+
     /// <summary>How long the whole child may take before the parent kills it.</summary>
     public required double DeadlineSeconds { get; init; }
 }
