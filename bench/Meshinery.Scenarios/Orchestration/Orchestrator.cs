@@ -219,6 +219,9 @@ internal sealed class Orchestrator(HarnessOptions options)
             AnnounceReady = workload.RatePerSecond > 0 || SeedsWhenReady(workload) || TricklesPriority(workload),
             PriorityFrom = workload.PriorityLanes ? workload.Seeded : null,
             MaxInFlight = workload.MaxInFlight,
+            ElasticMinWorkers = workload.ElasticMinWorkers,
+            ElasticIdleSeconds = workload.ElasticIdleSeconds,
+            SampleSeconds = workload.SampleSeconds,
             QuietSeconds = workload.QuietSeconds,
             DeadlineSeconds = 90 + budget + workload.IdleSeconds + (workload.WarmupMessages > 0 ? 60 : 0),
         };
@@ -259,7 +262,7 @@ internal sealed class Orchestrator(HarnessOptions options)
 
             var started = Stopwatch.GetTimestamp();
             OpenLoopProducer? openLoop = workload.RatePerSecond > 0
-                ? new OpenLoopProducer(cluster.BootstrapServers, spec.InputTopic, workload.RatePerSecond, workload.Target)
+                ? new OpenLoopProducer(cluster.BootstrapServers, spec.InputTopic, workload.RatePerSecond, workload.Target, steps: workload.LoadSteps)
                 : TricklesPriority(workload)
                     ? new OpenLoopProducer(cluster.BootstrapServers, spec.InputTopic, workload.HighPriorityRate, workload.HighPriorityMessages, firstSequence: workload.Seeded)
                     : null;
@@ -287,6 +290,11 @@ internal sealed class Orchestrator(HarnessOptions options)
             var outputs = workload.Kind == WorkKind.Idle
                 ? []
                 : await Task.Run(() => OutputReader.ReadAll(cluster.BootstrapServers, outputTopic, Plan.OutputPartitions, out _), cancellationToken).ConfigureAwait(false);
+            if (report.Series is { } series)
+            {
+                ElasticReport.Print(label, workload, series, Console.Out);
+            }
+
             var measurement = RunMeasurement.From(workload, system, report, outputs);
             if (TricklesPriority(workload))
             {

@@ -62,6 +62,18 @@ internal sealed record Workload
     /// <summary>Priority: Meshinery ranks the trickle high with <c>WithPriority</c> (false: the same load, no lanes).</summary>
     public bool PriorityLanes { get; init; }
 
+    /// <summary>Elastic: the open loop's rate steps (<see cref="RatePerSecond"/> is the peak); null: one steady rate.</summary>
+    public IReadOnlyList<LoadStep>? LoadSteps { get; init; }
+
+    /// <summary>Elastic: Meshinery's task gets an elastic pool from this many threads to <see cref="Concurrency"/> (0: none).</summary>
+    public int ElasticMinWorkers { get; init; }
+
+    /// <summary>Elastic: the pool's idle timeout.</summary>
+    public double ElasticIdleSeconds { get; init; }
+
+    /// <summary>The child samples workers, outputs and threads at this interval (0: no time series).</summary>
+    public double SampleSeconds { get; init; }
+
     /// <summary>Meshinery's in-flight limit when it differs from the concurrency (priority: everything admitted, queued on the pool).</summary>
     public int? MaxInFlight { get; init; }
 
@@ -179,6 +191,7 @@ internal static class Plan
 
         workloads.AddRange(ScenarioPlan.Create(quick));
         workloads.AddRange(PriorityPlan.Create(quick));
+        workloads.AddRange(ElasticPlan.Create(quick));
         return workloads;
     }
 

@@ -128,6 +128,11 @@ internal sealed class MeshinerySystem : BenchSystem
             task.OrderByKey();
         }
 
+        if (Spec.ElasticMinWorkers > 0)
+        {
+            task.WithWorkerThreads(Spec.ElasticMinWorkers, Spec.Concurrency, TimeSpan.FromSeconds(Spec.ElasticIdleSeconds));
+        }
+
         if (Spec.PriorityFrom is { } priorityFrom)
         {
             task.WithPriority(message => BenchMessage.Sequence(message.Input) >= priorityFrom);
