@@ -8,7 +8,7 @@ namespace Meshinery.Scenarios.Measurement;
 internal sealed record SeriesSample(double Seconds, long Workers, long Acked, int Threads);
 
 /// <summary>
-/// Samples, at a fixed interval, the engine's <c>meshinery.workers.size</c> gauge (summed over the pools, through a
+/// Samples, at a fixed interval, the engine's <c>meshinery.workers.size</c> gauge (summed over the task pools, through a
 /// <see cref="MeterListener"/>), the probe's acknowledged outputs and the process's thread count.
 /// </summary>
 internal sealed class TimeSeriesSampler : IDisposable
@@ -32,7 +32,19 @@ internal sealed class TimeSeriesSampler : IDisposable
                 listener.EnableMeasurementEvents(instrument);
             }
         };
-        _listener.SetMeasurementEventCallback<int>((_, value, _, _) => _workers += value);
+        _listener.SetMeasurementEventCallback<int>((_, value, tags, _) =>
+        {
+            // The task's own pools only: the engine's shared pool ("worker") is fixed and unused by a task with a pool.
+            foreach (var tag in tags)
+            {
+                if (tag is { Key: "meshinery.pool", Value: "worker" })
+                {
+                    return;
+                }
+            }
+
+            _workers += value;
+        });
         _listener.Start();
     }
 

@@ -17,8 +17,9 @@ internal static class ElasticPlan
     public static IEnumerable<Workload> Create(bool quick)
     {
         var capacity = MaxWorkers * 1000.0 / Latency;
+        // The last phase is long: the pool shrinks one idle thread per idle timeout at best, after the peak's backlog.
         var phase = quick ? 4.0 : 8.0;
-        LoadStep[] steps = [new(capacity * 0.1, phase), new(capacity, phase), new(capacity * 0.1, phase * 1.5)];
+        LoadStep[] steps = [new(capacity * 0.1, phase), new(capacity, phase), new(capacity * 0.1, phase * 2.5)];
         var messages = (long)steps.Sum(s => s.RatePerSecond * s.Seconds);
         yield return new Workload
         {
