@@ -13,7 +13,7 @@ internal sealed record HarnessOptions
           --quick            smaller workloads, one run each (under 3 minutes on 2 cores)
           --repeat N         runs per system and workload; medians are reported (default: 1 with --quick, else 3)
           --out FILE         write the results as JSON (an array of rows)
-          --only A,B         only workloads whose id starts with A or B (e.g. blocking-p1,noop; open-, keyorder-, scaleout-)
+          --only A,B         only workloads whose id starts with A or B (e.g. blocking-p1,noop; open-, keyorder-, scaleout-, priority-, elastic-)
           --systems A,B      only these systems (sequential, key-hash-workers, meshinery, streamiz, raw-loop, consume-only,
                              meshinery-in-memory)
           --list             print the workloads and exit

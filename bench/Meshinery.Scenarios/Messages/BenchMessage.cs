@@ -32,6 +32,9 @@ internal sealed class BenchMessage(byte[] input, long readStamp)
         return value;
     }
 
+    /// <summary>The sequence number of an input value.</summary>
+    public static long Sequence(ReadOnlySpan<byte> input) => BinaryPrimitives.ReadInt64LittleEndian(input);
+
     /// <summary>The output value: input, read stamp, and the time of this call (when the output is produced).</summary>
     public byte[] ToOutput()
     {

@@ -47,7 +47,9 @@ internal static class ChildRunner
             steady.Start(); // not while idle: its sampling would be the only wake-ups measured
         }
 
+        using var series = spec.SampleSeconds > 0 ? new TimeSeriesSampler(probe, TimeSpan.FromSeconds(spec.SampleSeconds)) : null;
         await system.StartAsync(deadline.Token).ConfigureAwait(false);
+        series?.Start();
         if (spec.AnnounceReady)
         {
             while (!system.IsReady)
@@ -70,6 +72,7 @@ internal static class ChildRunner
         }
 
         var endedAt = Stopwatch.GetTimestamp();
+        var samples = series is null ? null : await series.StopAsync().ConfigureAwait(false);
         var cpuAtEnd = ResourceSampler.CpuTime();
         var steadyReport = idle is null ? steady.Stop() : null;
         var wakeUps = idle?.WakeUps ?? ResourceSampler.WakeUps() - wakeUpsAtStart;
@@ -104,6 +107,7 @@ internal static class ChildRunner
             Collections = collections,
             StopSeconds = Stopwatch.GetElapsedTime(stopStarted).TotalSeconds,
             Steady = steadyReport,
+            Series = samples,
         };
         Console.Out.WriteLine(RunReport.Prefix + JsonSerializer.Serialize(report, Json.Compact));
         Console.Out.Flush();

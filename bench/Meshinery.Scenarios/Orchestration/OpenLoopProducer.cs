@@ -7,8 +7,9 @@ namespace Meshinery.Scenarios.Orchestration;
 /// <summary>
 /// The open-loop load: once started, writes <c>messages</c> inputs at a fixed rate on a thread of its own, whatever the
 /// system does with them (the producer never waits for the system), each stamped with the time it was produced.
+/// Sequence numbers start at <c>firstSequence</c> (priority: after the seeded backlog).
 /// </summary>
-internal sealed class OpenLoopProducer(string bootstrapServers, string topic, double ratePerSecond, long messages) : IAsyncDisposable
+internal sealed class OpenLoopProducer(string bootstrapServers, string topic, double ratePerSecond, long messages, long firstSequence = 0, IReadOnlyList<LoadStep>? steps = null) : IAsyncDisposable
 {
     private readonly CancellationTokenSource _stop = new();
     private Task? _run;
@@ -51,13 +52,15 @@ internal sealed class OpenLoopProducer(string bootstrapServers, string topic, do
         {
             // Write every message whose time has come, then sleep about a millisecond: the rate holds on average and
             // no message is later than its schedule by more than the sleep's granularity.
-            var due = Math.Min(messages, (long)((Stopwatch.GetTimestamp() - started) / interval) + 1);
+            var due = Math.Min(messages, steps is null
+                ? (long)((Stopwatch.GetTimestamp() - started) / interval) + 1
+                : (long)DueByNow(steps, Stopwatch.GetElapsedTime(started).TotalSeconds) + 1);
             for (; sequence < due; sequence++)
             {
                 var message = new Message<byte[], byte[]>
                 {
-                    Key = System.Text.Encoding.ASCII.GetBytes(sequence.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-                    Value = BenchMessage.CreateInput(sequence, Stopwatch.GetTimestamp()),
+                    Key = System.Text.Encoding.ASCII.GetBytes((firstSequence + sequence).ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                    Value = BenchMessage.CreateInput(firstSequence + sequence, Stopwatch.GetTimestamp()),
                 };
                 producer.Produce(partition, message);
                 Interlocked.Increment(ref _produced);
@@ -69,5 +72,23 @@ internal sealed class OpenLoopProducer(string bootstrapServers, string topic, do
 
         _seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
         producer.Flush(TimeSpan.FromSeconds(30));
+    }
+
+    /// <summary>Messages due after <paramref name="elapsed"/> seconds of a stepped load (the rate integrated over the steps).</summary>
+    private static double DueByNow(IReadOnlyList<LoadStep> steps, double elapsed)
+    {
+        double due = 0;
+        foreach (var step in steps)
+        {
+            var seconds = Math.Min(step.Seconds, elapsed);
+            due += step.RatePerSecond * seconds;
+            elapsed -= seconds;
+            if (elapsed <= 0)
+            {
+                break;
+            }
+        }
+
+        return due;
     }
 }

@@ -74,6 +74,7 @@ internal sealed class Orchestrator(HarnessOptions options)
         Report.PrintTable(rows, Console.Out);
         Report.PrintTargets(rows, Console.Out);
         ScenarioReport.Print(rows, Console.Out);
+        PriorityReport.Print(rows, Console.Out);
         if (options.OutFile is { } file)
         {
             var directory = Path.GetDirectoryName(Path.GetFullPath(file));
@@ -103,7 +104,10 @@ internal sealed class Orchestrator(HarnessOptions options)
     /// system reads, so a topic shared by the workload's runs would hand every later system (and repeat) the earlier
     /// runs' loads as a backlog, whose sequence numbers come again in its own load (seen as duplicates).
     /// </summary>
-    private static bool HasOwnInputTopic(Workload workload) => SeedsWhenReady(workload) || workload.RatePerSecond > 0;
+    private static bool HasOwnInputTopic(Workload workload) => SeedsWhenReady(workload) || workload.RatePerSecond > 0 || TricklesPriority(workload);
+
+    /// <summary>Priority: the run's topic is seeded with the backlog, then the trickle is produced once the system is ready.</summary>
+    private static bool TricklesPriority(Workload workload) => workload.HighPriorityMessages > 0;
 
     private static string WarmupTopic(Workload workload) => $"{workload.Id}-warmup";
 
@@ -212,7 +216,12 @@ internal sealed class Orchestrator(HarnessOptions options)
             WarmupOutputTopic = workload.WarmupMessages > 0 ? $"{outputTopic}-warmup" : null,
             WarmupMessages = workload.WarmupMessages,
             OrderByKey = workload.OrderByKey,
-            AnnounceReady = workload.RatePerSecond > 0 || SeedsWhenReady(workload),
+            AnnounceReady = workload.RatePerSecond > 0 || SeedsWhenReady(workload) || TricklesPriority(workload),
+            PriorityFrom = workload.PriorityLanes ? workload.Seeded : null,
+            MaxInFlight = workload.MaxInFlight,
+            ElasticMinWorkers = workload.ElasticMinWorkers,
+            ElasticIdleSeconds = workload.ElasticIdleSeconds,
+            SampleSeconds = workload.SampleSeconds,
             QuietSeconds = workload.QuietSeconds,
             DeadlineSeconds = 90 + budget + workload.IdleSeconds + (workload.WarmupMessages > 0 ? 60 : 0),
         };
@@ -240,6 +249,11 @@ internal sealed class Orchestrator(HarnessOptions options)
                 await cluster.CreateTopicAsync(spec.InputTopic, workload.Partitions, cancellationToken).ConfigureAwait(false);
             }
 
+            if (TricklesPriority(workload))
+            {
+                await Task.Run(() => Seed(cluster.BootstrapServers, spec.InputTopic, workload.Partitions, workload.Seeded, workload.Keys), cancellationToken).ConfigureAwait(false);
+            }
+
             if (SeedsWhenReady(workload))
             {
                 seedWhenReady = () => seeding = Task.Run(
@@ -248,8 +262,10 @@ internal sealed class Orchestrator(HarnessOptions options)
 
             var started = Stopwatch.GetTimestamp();
             OpenLoopProducer? openLoop = workload.RatePerSecond > 0
-                ? new OpenLoopProducer(cluster.BootstrapServers, spec.InputTopic, workload.RatePerSecond, workload.Target)
-                : null;
+                ? new OpenLoopProducer(cluster.BootstrapServers, spec.InputTopic, workload.RatePerSecond, workload.Target, steps: workload.LoadSteps)
+                : TricklesPriority(workload)
+                    ? new OpenLoopProducer(cluster.BootstrapServers, spec.InputTopic, workload.HighPriorityRate, workload.HighPriorityMessages, firstSequence: workload.Seeded)
+                    : null;
             RunReport report;
             try
             {
@@ -274,14 +290,24 @@ internal sealed class Orchestrator(HarnessOptions options)
             var outputs = workload.Kind == WorkKind.Idle
                 ? []
                 : await Task.Run(() => OutputReader.ReadAll(cluster.BootstrapServers, outputTopic, Plan.OutputPartitions, out _), cancellationToken).ConfigureAwait(false);
+            if (report.Series is { } series)
+            {
+                ElasticReport.Print(label, workload, series, Console.Out);
+            }
+
             var measurement = RunMeasurement.From(workload, system, report, outputs);
+            if (TricklesPriority(workload))
+            {
+                measurement = PriorityMeasurement.Apply(measurement, workload, outputs);
+            }
+
             if (workload.QuietSeconds > 0 && outputs.Select(o => o.Sequence).Distinct().LongCount() is var unique && unique < workload.Seeded)
             {
                 measurement = measurement with { Error = Invariant($"{system}: {workload.Seeded - unique:N0} of {workload.Seeded:N0} inputs have no output") };
             }
             if (openLoop is not null
                 && OutputReader.Count(cluster.BootstrapServers, spec.InputTopic, workload.Partitions) is var inputs
-                && inputs != openLoop.Produced)
+                && inputs != openLoop.Produced + (TricklesPriority(workload) ? workload.Seeded : 0))
             {
                 // The system must have read exactly the load of its run, nothing left over from another.
                 measurement = measurement with { Error = Invariant($"{system}: {spec.InputTopic} holds {inputs:N0} messages, the open loop produced {openLoop.Produced:N0}") };
@@ -289,7 +315,7 @@ internal sealed class Orchestrator(HarnessOptions options)
 
             if (openLoop is not null)
             {
-                _log.WriteLine(Invariant($"  {label,-34} open loop: produced {openLoop.Produced:N0} at {openLoop.AchievedRate:N0}/s (asked {workload.RatePerSecond:N0}/s)"));
+                _log.WriteLine(Invariant($"  {label,-34} open loop: produced {openLoop.Produced:N0} at {openLoop.AchievedRate:N0}/s (asked {(TricklesPriority(workload) ? workload.HighPriorityRate : workload.RatePerSecond):N0}/s)"));
             }
 
             _log.WriteLine(Invariant($"  {label,-34} {measurement.Describe()} [{childSeconds:N1} s]"));

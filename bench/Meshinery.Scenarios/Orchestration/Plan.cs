@@ -53,6 +53,30 @@ internal sealed record Workload
     /// <summary>Open loop: the parent produces at this rate while the system runs (nothing is seeded); 0: a backlog.</summary>
     public double RatePerSecond { get; init; }
 
+    /// <summary>Priority: high-priority messages the parent trickles in after the seeded backlog, once the system is ready (0: none).</summary>
+    public long HighPriorityMessages { get; init; }
+
+    /// <summary>Priority: the rate of that trickle (messages/s).</summary>
+    public double HighPriorityRate { get; init; }
+
+    /// <summary>Priority: Meshinery ranks the trickle high with <c>WithPriority</c> (false: the same load, no lanes).</summary>
+    public bool PriorityLanes { get; init; }
+
+    /// <summary>Elastic: the open loop's rate steps (<see cref="RatePerSecond"/> is the peak); null: one steady rate.</summary>
+    public IReadOnlyList<LoadStep>? LoadSteps { get; init; }
+
+    /// <summary>Elastic: Meshinery's task gets an elastic pool from this many threads to <see cref="Concurrency"/> (0: none).</summary>
+    public int ElasticMinWorkers { get; init; }
+
+    /// <summary>Elastic: the pool's idle timeout.</summary>
+    public double ElasticIdleSeconds { get; init; }
+
+    /// <summary>The child samples workers, outputs and threads at this interval (0: no time series).</summary>
+    public double SampleSeconds { get; init; }
+
+    /// <summary>Meshinery's in-flight limit when it differs from the concurrency (priority: everything admitted, queued on the pool).</summary>
+    public int? MaxInFlight { get; init; }
+
     /// <summary>The Little's-law bound of a system on this workload (messages/s), or null when latency is not the limit.</summary>
     public double? Bound(string system) => Kind is WorkKind.Blocking or WorkKind.Async
         ? (system == SystemNames.Sequential ? Partitions : KeyLimited(system) ? Math.Min(Concurrency, Keys) : Concurrency) * Instances * 1000.0 / LatencyMs
@@ -166,6 +190,8 @@ internal static class Plan
         });
 
         workloads.AddRange(ScenarioPlan.Create(quick));
+        workloads.AddRange(PriorityPlan.Create(quick));
+        workloads.AddRange(ElasticPlan.Create(quick));
         return workloads;
     }
 

@@ -173,6 +173,31 @@ internal sealed record ResultRow
     [JsonPropertyName("order_by_key")]
     public bool OrderByKey { get; init; }
 
+    /// <summary>Priority workloads: high-priority messages trickled in after the backlog.</summary>
+    [JsonPropertyName("high_priority_messages")]
+    public long? HighPriorityMessages { get; init; }
+
+    /// <summary>Priority workloads: Meshinery ranked the trickle high (<c>WithPriority</c>).</summary>
+    [JsonPropertyName("priority_lanes")]
+    public bool PriorityLanes { get; init; }
+
+    /// <summary>Priority workloads: read-to-output latency of the high-priority messages.</summary>
+    [JsonPropertyName("high_p50_ms")]
+    public double? HighPriorityP50Milliseconds { get; init; }
+
+    [JsonPropertyName("high_p99_ms")]
+    public double? HighPriorityP99Milliseconds { get; init; }
+
+    [JsonPropertyName("high_max_ms")]
+    public double? HighPriorityMaxMilliseconds { get; init; }
+
+    /// <summary>Priority workloads: read-to-output latency of the normal backlog.</summary>
+    [JsonPropertyName("normal_p50_ms")]
+    public double? NormalP50Milliseconds { get; init; }
+
+    [JsonPropertyName("normal_p99_ms")]
+    public double? NormalP99Milliseconds { get; init; }
+
     [JsonPropertyName("errors")]
     public IReadOnlyList<string> Errors { get; init; } = [];
 }

@@ -59,6 +59,19 @@ internal sealed record RunMeasurement
 
     public string EndReason { get; init; } = string.Empty;
 
+    /// <summary>Priority workloads (see <see cref="PriorityMeasurement"/>): outputs of the high-priority trickle.</summary>
+    public long HighPriorityOutputs { get; init; }
+
+    public double? HighPriorityP50 { get; init; }
+
+    public double? HighPriorityP99 { get; init; }
+
+    public double? HighPriorityMax { get; init; }
+
+    public double? NormalP50 { get; init; }
+
+    public double? NormalP99 { get; init; }
+
     public string? Error { get; init; }
 
     public static RunMeasurement Failed(string error) => new() { Error = error };
@@ -166,6 +179,13 @@ internal sealed record RunMeasurement
             RatePerSecond = workload.RatePerSecond > 0 ? workload.RatePerSecond : null,
             Keys = workload.Keys > 0 ? workload.Keys : null,
             OrderByKey = workload.OrderByKey,
+            HighPriorityMessages = workload.HighPriorityMessages > 0 ? workload.HighPriorityMessages : null,
+            PriorityLanes = workload.PriorityLanes,
+            HighPriorityP50Milliseconds = Round(Median(ok.Select(r => r.HighPriorityP50)), 2),
+            HighPriorityP99Milliseconds = Round(Median(ok.Select(r => r.HighPriorityP99)), 2),
+            HighPriorityMaxMilliseconds = Round(Median(ok.Select(r => r.HighPriorityMax)), 2),
+            NormalP50Milliseconds = Round(Median(ok.Select(r => r.NormalP50)), 2),
+            NormalP99Milliseconds = Round(Median(ok.Select(r => r.NormalP99)), 2),
             Instances = workload.Instances,
             ServiceP50Milliseconds = Round(Median(ok.Select(r => r.ServiceP50)), 2),
             ServiceP99Milliseconds = Round(Median(ok.Select(r => r.ServiceP99)), 2),

@@ -95,6 +95,20 @@ internal sealed record RunSpec
     /// <summary>The run also ends when nothing was acknowledged for this long after the first output (0: never; scale-out).</summary>
     public double QuietSeconds { get; init; }
 
+    /// <summary>Messages from this sequence number on are high priority for Meshinery (<c>WithPriority</c>); null: no lanes.</summary>
+    public long? PriorityFrom { get; init; }
+
+    /// <summary>Meshinery's in-flight limit, when other than <see cref="Concurrency"/>.</summary>
+    public int? MaxInFlight { get; init; }
+
+    /// <summary>Meshinery's task gets an elastic pool from this many threads to <see cref="Concurrency"/>; 0: none.</summary>
+    public int ElasticMinWorkers { get; init; }
+
+    public double ElasticIdleSeconds { get; init; }
+
+    /// <summary>The child reports a time series sampled at this interval (0: none).</summary>
+    public double SampleSeconds { get; init; }
+
     /// <summary>How long the whole child may take before the parent kills it.</summary>
     public required double DeadlineSeconds { get; init; }
 }
@@ -144,4 +158,7 @@ internal sealed record RunReport
 
     /// <summary>The steady-state window (see <see cref="Measurement.SteadyWindow"/>); null for idle runs or when it never opened.</summary>
     public Measurement.SteadyReport? Steady { get; init; }
+
+    /// <summary>Sampled over the run when <see cref="RunSpec.SampleSeconds"/> is set.</summary>
+    public IReadOnlyList<Measurement.SeriesSample>? Series { get; init; }
 }

@@ -7,7 +7,7 @@ internal static class ScenarioReport
 {
     public static void Print(IReadOnlyList<ResultRow> rows, TextWriter writer)
     {
-        var open = rows.Where(r => r.RatePerSecond is not null && r.Runs > 0).OrderBy(r => r.RatePerSecond).ThenBy(r => r.System, StringComparer.Ordinal).ToList();
+        var open = rows.Where(r => r.RatePerSecond is not null && r.Workload != "elastic-step" && r.Runs > 0).OrderBy(r => r.RatePerSecond).ThenBy(r => r.System, StringComparer.Ordinal).ToList();
         if (open.Count > 0)
         {
             writer.WriteLine();

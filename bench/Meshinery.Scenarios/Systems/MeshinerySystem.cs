@@ -60,7 +60,7 @@ internal sealed class MeshinerySystem : BenchSystem
                     options.IdlePollInterval = TimeSpan.FromMilliseconds(idlePollMs);
                 }
 
-                options.MaxInFlight = Math.Max(options.MaxInFlight, Spec.Concurrency);
+                options.MaxInFlight = Math.Max(options.MaxInFlight, Math.Max(Spec.Concurrency, Spec.MaxInFlight ?? 0));
                 options.DrainTimeout = TimeSpan.FromSeconds(20);
                 options.CancellationGracePeriod = TimeSpan.FromSeconds(2);
             });
@@ -122,11 +122,22 @@ internal sealed class MeshinerySystem : BenchSystem
         // Diagnosis only: an in-flight limit above the worker count (C × factor), as docs/architecture.md advises.
         var factor = double.TryParse(
             Environment.GetEnvironmentVariable("MESHINERY_BENCH_IN_FLIGHT_FACTOR"), NumberStyles.Float, CultureInfo.InvariantCulture, out var f) ? f : 1;
-        task.WithMaxInFlight((int)Math.Ceiling(Spec.Concurrency * factor));
+        task.WithMaxInFlight(Spec.MaxInFlight ?? (int)Math.Ceiling(Spec.Concurrency * factor));
         if (Spec.OrderByKey)
         {
             task.OrderByKey();
         }
+
+        if (Spec.ElasticMinWorkers > 0)
+        {
+            task.WithWorkerThreads(Spec.ElasticMinWorkers, Spec.Concurrency, TimeSpan.FromSeconds(Spec.ElasticIdleSeconds));
+        }
+
+        if (Spec.PriorityFrom is { } priorityFrom)
+        {
+            task.WithPriority(message => BenchMessage.Sequence(message.Input) >= priorityFrom);
+        }
+
         var latency = Latency;
         if (_trace is not null)
         {
