@@ -20,6 +20,7 @@ internal sealed class InternalTopicInput : InputSource<byte[]>
             o.BootstrapServers = options.BootstrapServers;
             o.PartitionsAssigned = state.OnAssigned;
             o.PartitionsRevoked = state.OnRevoked;
+            CollectorProtocol.Apply(o);
         });
     }
 
