@@ -234,6 +234,7 @@ internal sealed class Orchestrator(HarnessOptions options)
                 await cluster.CreateTopicAsync(warmupOutput, Plan.OutputPartitions, cancellationToken).ConfigureAwait(false);
             }
 
+#if STREAMIZ
             if (system == SystemNames.Streamiz)
             {
                 foreach (var topic in Systems.StreamizSystem.InternalTopics(spec.GroupId))
@@ -241,6 +242,7 @@ internal sealed class Orchestrator(HarnessOptions options)
                     await cluster.CreateTopicAsync(topic, workload.Partitions, cancellationToken).ConfigureAwait(false);
                 }
             }
+#endif
 
             Task? seeding = null;
             Func<Task>? seedWhenReady = null;

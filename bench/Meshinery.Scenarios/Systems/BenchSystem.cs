@@ -29,7 +29,11 @@ internal abstract class BenchSystem
         SystemNames.ConsumeOnly => new PlainLoopSystem(spec, probe, PlainLoopSystem.Mode.ConsumeOnly),
         SystemNames.Sequential => new PlainLoopSystem(spec, probe, PlainLoopSystem.Mode.PerPartition),
         SystemNames.KeyHashWorkers => new KeyHashWorkersSystem(spec, probe),
+#if STREAMIZ
         SystemNames.Streamiz => new StreamizSystem(spec, probe),
+#else
+        SystemNames.Streamiz => throw new ArgumentException("This build of the harness has no Streamiz (it was built with Confluent.Kafka 1.9.3, which Streamiz 1.8.2 cannot use).", nameof(spec)),
+#endif
         SystemNames.Meshinery => new MeshinerySystem(spec, probe, inMemory: false),
         SystemNames.MeshineryInMemory => new MeshinerySystem(spec, probe, inMemory: true),
         _ => throw new ArgumentException($"Unknown system '{spec.System}'.", nameof(spec)),
