@@ -68,7 +68,7 @@ internal sealed class Seeder(string bootstrapServers, Topics topics, RunClock cl
 
     private static string OrderJson(int n) => string.Create(
         CultureInfo.InvariantCulture,
-        $"{{\"id\":\"{OrderKey(n)}\",\"customer\":\"customer-{n % 97:D2}\",\"amount\":{5m + (n * 7919 % 49_500) / 100m}}}");
+        $"{{\"id\":\"{OrderKey(n)}\",\"customer\":\"customer-{n % 97:D2}\",\"amount\":{5m + (n * 7919L % 49_500) / 100m}}}");
 
     private async Task ProduceOneAsync(string key, string value, int partition, bool malformed)
     {
