@@ -44,11 +44,7 @@ internal sealed class SteadyWindow : IDisposable
     /// <summary>Stops sampling and returns the window's figures, or null when it never opened or holds no message.</summary>
     public SteadyReport? Stop()
     {
-        if (!_stop.IsSet)
-        {
-            _stop.Set();
-            _thread.Join(TimeSpan.FromSeconds(5));
-        }
+        Halt();
 
         // An untargeted run (or one that ended early) closes its window at the end.
         var close = _close ?? (_open is null ? null : Take(opening: false));
@@ -68,7 +64,24 @@ internal sealed class SteadyWindow : IDisposable
         };
     }
 
-    public void Dispose() => _stop.Dispose();
+    /// <summary>Stops the sampler before its signal goes (a run that failed is disposed without <see cref="Stop"/>).</summary>
+    public void Dispose()
+    {
+        Halt();
+        _stop.Dispose();
+    }
+
+    private void Halt()
+    {
+        if (!_stop.IsSet)
+        {
+            _stop.Set();
+            if (_thread.ThreadState != System.Threading.ThreadState.Unstarted)
+            {
+                _thread.Join(TimeSpan.FromSeconds(5));
+            }
+        }
+    }
 
     private void Sample()
     {

@@ -217,6 +217,8 @@ internal sealed class Orchestrator(HarnessOptions options)
             WarmupMessages = workload.WarmupMessages,
             OrderByKey = workload.OrderByKey,
             AnnounceReady = workload.RatePerSecond > 0 || SeedsWhenReady(workload) || TricklesPriority(workload),
+            FetchWaitMaxMs = workload.RatePerSecond > 0 || TricklesPriority(workload) ? Plan.LiveFetchWaitMaxMs : null,
+            SessionTimeoutMs = workload.Instances > 1 ? Plan.GroupSessionTimeoutMs : null,
             PriorityFrom = workload.PriorityLanes ? workload.Seeded : null,
             MaxInFlight = workload.MaxInFlight,
             ElasticMinWorkers = workload.ElasticMinWorkers,

@@ -95,6 +95,16 @@ internal static class Plan
     /// </summary>
     public const int OutputPartitions = 16;
 
+    /// <summary>
+    /// <c>fetch.wait.max.ms</c> of every system on the workloads fed while they run (open loop, priority trickle,
+    /// elastic step): short enough that the embedded cluster's late answer to an empty fetch (see
+    /// <see cref="RunSpec.FetchWaitMaxMs"/>) adds at most 2 ms, as a real broker's early answer would not.
+    /// </summary>
+    public const int LiveFetchWaitMaxMs = 2;
+
+    /// <summary><c>session.timeout.ms</c> of the scale-out instances (see <see cref="RunSpec.SessionTimeoutMs"/>; the main sample uses the same).</summary>
+    public const int GroupSessionTimeoutMs = 10_000;
+
     /// <summary>Meshinery's pending limit for throughput runs: high enough never to pause a partition.</summary>
     private const int UnthrottledPending = 200_000;
 

@@ -92,6 +92,22 @@ internal sealed record RunSpec
     /// <summary>The child prints <see cref="RunReport.ReadyLine"/> once the system is assigned its partitions (open loop).</summary>
     public bool AnnounceReady { get; init; }
 
+    /// <summary>
+    /// The consumers' <c>fetch.wait.max.ms</c>, for workloads fed while they run (null: librdkafka's 500 ms). The
+    /// embedded cluster holds a fetch that finds no data for the whole wait and does not answer early when data
+    /// arrives (a real broker answers as soon as <c>fetch.min.bytes</c> is there), so with the default a live load
+    /// reaches every system in bursts up to 500 ms late.
+    /// </summary>
+    public int? FetchWaitMaxMs { get; init; }
+
+    /// <summary>
+    /// The consumers' <c>session.timeout.ms</c> for runs of several instances in one group (null: librdkafka's 45 s).
+    /// Consumers that join a group at the same moment sometimes leave a phantom member behind (librdkafka issue
+    /// #5569: the member-id handshake of KIP-394 done twice), and the group forms only when that member's session
+    /// times out: the instances would wait 45 s before anything is assigned.
+    /// </summary>
+    public int? SessionTimeoutMs { get; init; }
+
     /// <summary>The run also ends when nothing was acknowledged for this long after the first output (0: never; scale-out).</summary>
     public double QuietSeconds { get; init; }
 

@@ -83,6 +83,8 @@ internal abstract class BenchSystem
         AutoOffsetReset = AutoOffsetReset.Earliest,
         ClientId = Spec.System,
         Debug = Environment.GetEnvironmentVariable("MESHINERY_BENCH_DEBUG"),
+        FetchWaitMaxMs = Spec.FetchWaitMaxMs,
+        SessionTimeoutMs = Spec.SessionTimeoutMs,
     };
 
     /// <summary>Producer settings of the baselines: those Meshinery's outputs use by default.</summary>

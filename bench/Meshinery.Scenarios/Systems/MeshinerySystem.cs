@@ -80,6 +80,16 @@ internal sealed class MeshinerySystem : BenchSystem
                 }
 
                 kafka.ConsumerConfig["client.id"] = Spec.System;
+                if (Spec.SessionTimeoutMs is { } session)
+                {
+                    kafka.ConsumerConfig["session.timeout.ms"] = session.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                }
+
+                if (Spec.FetchWaitMaxMs is { } fetchWait)
+                {
+                    kafka.ConsumerConfig["fetch.wait.max.ms"] = fetchWait.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                }
+
                 kafka.ProducerConfig["client.id"] = Spec.System;
             });
             _input = new KafkaInput<BenchMessage>(Spec.InputTopic, input => input.Deserializer = new BenchMessageDeserializer(Probe));
