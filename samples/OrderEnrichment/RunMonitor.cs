@@ -112,6 +112,13 @@ internal sealed class RunMonitor(
                         lastActivityAt = lastActivityAt == 0 ? 0 : now;
                     }
 
+                    if (lastActivityAt != 0 && input.AssignedPartitions == 0)
+                    {
+                        // Time without partitions (lost in an outage, moved in a rebalance) is not idleness: the
+                        // instance waits for them to come back instead of exiting with work still to do.
+                        lastActivityAt = now;
+                    }
+
                     if (lastActivityAt != 0 && stats.InFlight == 0 && Stopwatch.GetElapsedTime(lastActivityAt, now) >= idle)
                     {
                         Stop(StopReason.Idle);

@@ -27,7 +27,8 @@ internal sealed record SampleSettings
           --worker-threads N             threads the blocking call can run on (default: --max-in-flight, so that every
                                          message in flight can block at once)
           --exit-when-idle SECONDS       after the first partition assignment, stop once no message has arrived for that
-                                         long and nothing is in flight; the final offsets are committed, then it exits
+                                         long while holding partitions and nothing is in flight; the final offsets are
+                                         committed, then it exits
           --commit-interval-ms N         how often offsets are committed (the library's default: 200 ms)
           --max-pending-per-partition N  the library's per-partition back-pressure limit (its default)
           --session-timeout-ms N         the consumer group session timeout (10000)
