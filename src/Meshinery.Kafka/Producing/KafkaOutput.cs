@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 using Confluent.Kafka;
+using Confluent.Kafka.SyncOverAsync;
 
 namespace Meshinery.Kafka;
 
@@ -17,6 +18,7 @@ public sealed partial class KafkaOutput<T> : OutputSink<T>
     private readonly KafkaProducerClient _client;
     private readonly PartitionCounts _partitionCounts;
     private readonly ISerializer<T> _serializer;
+    private readonly bool _isNonBlocking;
 
     /// <summary>Creates the output.</summary>
     /// <param name="topic">The topic (see <see cref="KafkaOutputOptions{T}.Topic"/> to choose one per item).</param>
@@ -28,6 +30,7 @@ public sealed partial class KafkaOutput<T> : OutputSink<T>
         _options = new KafkaOutputOptions<T>();
         configure?.Invoke(_options);
         _serializer = _options.Serializer ?? DefaultSerializers.Serializer<T>(); // unused when AsyncSerializer is set
+        _isNonBlocking = !_options.FunctionsMayBlock && _options.Serializer is not SyncOverAsyncSerializer<T>;
         _client = new KafkaProducerClient(Name, topic, _options.BootstrapServers, _options.ProducerConfig);
         _partitionCounts = new PartitionCounts(() => _client.Admin);
     }
@@ -65,6 +68,15 @@ public sealed partial class KafkaOutput<T> : OutputSink<T>
     /// <param name="exception">What the write threw.</param>
     /// <returns>Whether to retry.</returns>
     public override bool IsTransient(Exception exception) => KafkaProducerClient.IsTransient(exception);
+
+    /// <summary>
+    /// A write never blocks unless the output's own functions may (<see cref="KafkaOutputOptions{T}.FunctionsMayBlock"/>,
+    /// or a sync-over-async serializer): Confluent's produce hands the message to librdkafka's queue and returns, a full
+    /// queue fails at once (<c>Local_QueueFull</c>, transient), and a chosen partition's topic metadata is fetched off the
+    /// calling thread.
+    /// </summary>
+    /// <value>Whether the engine may call the write on the thread that completed the run's previous await.</value>
+    public override bool IsNonBlocking => _isNonBlocking;
 
     /// <inheritdoc/>
     public override ValueTask WriteAsync(T item, CancellationToken cancellationToken)

@@ -50,6 +50,18 @@ public sealed class KafkaOutputOptions<T>
     /// </summary>
     public IAsyncSerializer<T>? AsyncSerializer { get; set; }
 
+    /// <summary>
+    /// Whether <see cref="Key"/>, <see cref="Partition"/>, <see cref="Topic"/>, <see cref="Headers"/> or
+    /// <see cref="Serializer"/> may block (synchronous I/O, a lock held for long, a wait on a task). They run inside the
+    /// output's write, which the engine calls on the .NET thread-pool thread that completed the run's previous await
+    /// when the write cannot block (<see cref="OutputSink.IsNonBlocking"/>): Confluent's produce itself returns at once
+    /// (a full local queue fails the write with <c>Local_QueueFull</c>, which is retried as transient). Set this to
+    /// <see langword="true"/> to have every write of this output run on a worker thread instead. Default:
+    /// <see langword="false"/>; a <see cref="Serializer"/> that is Confluent's <c>SyncOverAsyncSerializer</c> (which
+    /// blocks on an async serializer) counts as blocking whatever this says.
+    /// </summary>
+    public bool FunctionsMayBlock { get; set; }
+
     /// <summary>Extra librdkafka producer settings for this output, applied after <see cref="KafkaOptions.ProducerConfig"/>.</summary>
     public IDictionary<string, string> ProducerConfig { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
 }

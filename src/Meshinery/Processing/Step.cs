@@ -1,7 +1,8 @@
 namespace Meshinery;
 
 /// <summary>
-/// One step of a task's pipeline. <see cref="Execute"/> runs on a worker thread inside the run's execution context;
+/// One step of a task's pipeline. <see cref="Execute"/> runs on a worker thread (or, for a step that
+/// <see cref="RunsInline"/>, on the thread that completed the run's previous await) inside the run's execution context;
 /// it ends by telling the run what happened (<see cref="TaskRun.Continue"/>, <see cref="TaskRun.Advance"/>,
 /// <see cref="TaskRun.AdvanceWhenDone"/>, <see cref="TaskRun.Drop"/>, <see cref="TaskRun.Finish"/>,
 /// <see cref="TaskRun.Enter"/> or <see cref="TaskRun.AwaitPending"/>). An exception it throws faults the run.
@@ -15,6 +16,13 @@ internal abstract class Step(string name, Type outputType)
 
     /// <summary>Whether the step is a user processor (counted in <see cref="TaskData.ProcessorCountKey"/>).</summary>
     public virtual bool IsProcessor => true;
+
+    /// <summary>
+    /// Whether the step never blocks and runs no user code that might, so that the thread that completed the run's
+    /// previous await may execute it instead of a worker (<see cref="InlineSteps"/> decides). Default: false: every
+    /// user step (sync or async processors, side effects, filters, maps) runs on a worker.
+    /// </summary>
+    public virtual bool RunsInline => false;
 
     /// <summary>Whether the step's duration is recorded (<c>meshinery.step.duration</c>).</summary>
     public virtual bool IsTimed => true;

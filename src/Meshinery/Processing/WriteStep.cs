@@ -9,6 +9,12 @@ internal sealed class WriteStep<T>(string name, OutputSink<T> sink, Func<T, bool
 
     public override bool IsProcessor => false;
 
+    /// <summary>
+    /// The write runs where the previous await completed when the sink declares that its writes never block, and no
+    /// condition (user code) decides whether to write.
+    /// </summary>
+    public override bool RunsInline => when is null && Sink.IsNonBlocking;
+
     public override void Execute(TaskRun run)
     {
         var item = run.GetItem<T>();

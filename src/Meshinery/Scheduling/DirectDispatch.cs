@@ -31,8 +31,9 @@ internal static class DirectDispatch
     /// <summary>
     /// A run whose pending step completed and that has a next step to execute: it is admitted already (an ordered run
     /// holds its key until it ends), so the run loop would send it to the pool as a resumed run. Called on the thread
-    /// that completed the pending task, which runs no user code here: it only queues the run. Returns whether the run
-    /// was handed on (the caller must not touch it then).
+    /// that completed the pending task, which runs no user code here: it only queues the run (a next step that never
+    /// blocks it executes itself instead, see <see cref="InlineSteps"/>). Returns whether the run was handed on (the
+    /// caller must not touch it then).
     /// </summary>
     public static bool TryResume(TaskRun run)
     {

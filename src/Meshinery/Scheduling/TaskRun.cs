@@ -102,6 +102,9 @@ internal sealed class TaskRun : IWorkItem
 
     public bool IsAtEnd => StepIndex >= Pipeline.Steps.Length;
 
+    /// <summary>Whether the executing step left a pending task (its continuation takes the run on).</summary>
+    public bool IsPending => _pending is not null;
+
     /// <summary>The key the task's <see cref="OrderingPolicy"/> keeps the run in order by, or <see langword="null"/>.</summary>
     public object? OrderKey { get; set; }
 
@@ -315,11 +318,9 @@ internal sealed class TaskRun : IWorkItem
         }
         while (Phase == RunPhase.Step && !IsAtEnd && _pending is null);
 
-        if (_pending is { } pending)
+        if (_pending is not null)
         {
-            // Nothing may touch the run after this line: the continuation may already be handing it on.
-            HandOff();
-            pending.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_onPendingCompleted);
+            HandOffToPending();
         }
         else
         {
@@ -327,6 +328,12 @@ internal sealed class TaskRun : IWorkItem
             _runLoop.Enqueue(this);
         }
     }
+
+    /// <summary>
+    /// Executes the current step on the thread that completed the run's previous await, inside the run's execution
+    /// context (<see cref="InlineSteps"/> decides when; it calls this).
+    /// </summary>
+    public void ExecuteStepInline() => ExecutionContext.Run(ExecutionContext!, s_executeStep, this);
 
     /// <summary>Debug builds: asserts that nobody else owns the run and makes the calling thread its owner.</summary>
     [Conditional("DEBUG")]
@@ -435,11 +442,34 @@ internal sealed class TaskRun : IWorkItem
             _diagnostics.RecordStep(Task, step, _stepStartedAt);
         }
 
-        // A next step goes straight back to the pool; the run loop only sees ends, failures and retries.
+        // A next step that never blocks (a write to a non-blocking sink) runs here; one that may block goes straight
+        // back to the pool; the run loop only sees ends, failures and retries.
+        if (InlineSteps.TryRun(this))
+        {
+            if (_pending is not null)
+            {
+                HandOffToPending();
+                return;
+            }
+
+            // The inline steps completed at once: the run goes on like any run whose step completed at once.
+        }
+
         if (!DirectDispatch.TryResume(this))
         {
             HandOff();
             _runLoop.Enqueue(this);
         }
+    }
+
+    /// <summary>Registers the continuation of the pending step and lets go of the run.</summary>
+    private void HandOffToPending()
+    {
+        var pending = _pending!;
+
+        // Nothing may touch the run after this line: the continuation may already be handing it on. A task that has
+        // completed already gets its continuation queued to the thread pool, not run here, so chains never nest.
+        HandOff();
+        pending.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_onPendingCompleted);
     }
 }

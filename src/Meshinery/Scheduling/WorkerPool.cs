@@ -168,13 +168,16 @@ internal sealed class WorkerPool : IDisposable
             // or an idle worker to wake: a wake-up is never lost.
             Interlocked.Decrement(ref _searching);
             var woken = !GoToSleep(sleeper) || HasWork || sleeper.Signal.Wait(_idleTimeout);
-            woken = LeaveSleepers(sleeper) || woken;
-            if (!woken && !HasWork && TryShrink())
+            var wokenByWaker = LeaveSleepers(sleeper);
+            if (!wokenByWaker && !woken && !HasWork && TryShrink())
             {
                 return; // idle for the idle timeout in an elastic pool above its minimum: this thread is released
             }
 
-            Interlocked.Increment(ref _searching);
+            if (!wokenByWaker)
+            {
+                Interlocked.Increment(ref _searching); // a waker already counted this worker as searching
+            }
         }
     }
 
@@ -227,12 +230,18 @@ internal sealed class WorkerPool : IDisposable
         }
     }
 
-    /// <summary>Takes a sleeper off the list and signals it; under <see cref="_sleepersLock"/>.</summary>
+    /// <summary>
+    /// Takes a sleeper off the list, counts it as searching and signals it; under <see cref="_sleepersLock"/>. Counting
+    /// it before it runs keeps the next enqueues (a poll loop starting a batch of runs) from waking a worker each while
+    /// this one is still waking up: for short steps (an async step's start) one woken worker takes them one after the
+    /// other, and the worker that takes an item while more are queued wakes the next, so blocking steps still fan out.
+    /// </summary>
     private void Wake(LinkedListNode<Sleeper> node)
     {
         Debug.Assert(_sleepersLock.IsHeldByCurrentThread, "the sleepers' list is guarded by its lock");
         _sleepers.Remove(node);
         Interlocked.Decrement(ref _idle);
+        Interlocked.Increment(ref _searching);
 
         // Signalled under the lock, so a sleeper that finds itself off the list knows its signal is already set.
         node.Value.Signal.Set();
@@ -259,7 +268,8 @@ internal sealed class WorkerPool : IDisposable
 
     /// <summary>
     /// Takes this worker off the sleepers' list after it found work, timed out or was woken. True when a waker took it
-    /// off first: that waker counts on it to look for work, so the wake-up is consumed and honoured, never lost.
+    /// off first: that waker counted it as searching and counts on it to look for work, so the wake-up is consumed and
+    /// honoured, never lost.
     /// </summary>
     private bool LeaveSleepers(Sleeper sleeper)
     {

@@ -41,6 +41,17 @@ public abstract class OutputSink
     /// <param name="exception">What the write threw.</param>
     /// <returns><see langword="false"/> by default; sinks that can tell an outage apart override it.</returns>
     public virtual bool IsTransient(Exception exception) => false;
+
+    /// <summary>
+    /// Whether <see cref="OutputSink{T}.WriteAsync"/> never blocks the calling thread: it does no synchronous I/O,
+    /// waits on nothing and calls no code that might (it returns a pending task instead, completed when the write is
+    /// durable). The engine may then call it on the .NET thread-pool thread that completed the run's previous await
+    /// (an async step), instead of queueing the write on a worker thread, which saves a thread hand-off per item; a
+    /// write that follows synchronous steps still runs on their worker. Writes of a sink that answers
+    /// <see langword="false"/> always run on a worker thread. The answer must not change while the engine runs.
+    /// </summary>
+    /// <value><see langword="false"/> by default; a sink whose writes are known not to block overrides it.</value>
+    public virtual bool IsNonBlocking => false;
 }
 
 /// <summary>
