@@ -17,6 +17,7 @@ internal sealed class CollectorState : IDisposable
     private readonly ConcurrentDictionary<int, GroupTable> _tables = new();
     private readonly Lock _startLock = new();
     private ChangelogRestorer? _restorer;
+    private Exception? _restoreFailure;
 
     public CollectorState(GroupCollectorOptions options)
     {
@@ -53,13 +54,39 @@ internal sealed class CollectorState : IDisposable
 
     public GroupTable? Table(int partition) => _tables.GetValueOrDefault(partition);
 
-    /// <summary>Called by the internal topic's input on its consume thread, before it reads those partitions.</summary>
-    public void OnAssigned(IReadOnlyList<TopicPartition> partitions)
+    /// <summary>
+    /// Why a partition could not be restored (then the instance must apply no event any more), or <see langword="null"/>.
+    /// Set on the consume thread before any message of the partition is read; read by the engine's poll loop.
+    /// </summary>
+    public Exception? RestoreFailure => Volatile.Read(ref _restoreFailure);
+
+    /// <summary>
+    /// Called by the internal topic's input on its consume thread, before it reads those partitions. Never throws: an
+    /// exception out of a rebalance handler leaves the assignment unacknowledged, and under the cooperative protocol
+    /// librdkafka then never lets the consumer close (its Dispose waits for ever). A failure is kept in
+    /// <see cref="RestoreFailure"/> and returned instead; the partitions after it are not restored.
+    /// </summary>
+    public Exception? OnAssigned(IReadOnlyList<TopicPartition> partitions)
     {
         foreach (var partition in partitions)
         {
+            if (RestoreFailure is { } earlier)
+            {
+                return earlier;
+            }
+
             var table = new GroupTable(partition.Partition.Value, Options, Metrics, Logger);
-            _restorer!.Restore(table);
+            try
+            {
+                _restorer!.Restore(table);
+            }
+            catch (Exception error)
+            {
+                CollectorLog.RestoreFailed(Logger, error, Options.Name, table.Partition);
+                Interlocked.CompareExchange(ref _restoreFailure, error, null);
+                return RestoreFailure;
+            }
+
             Metrics.AddOpen(table.OpenCount);
             var now = Time.GetUtcNow();
             foreach (var group in table.Groups)
@@ -69,6 +96,8 @@ internal sealed class CollectorState : IDisposable
 
             _tables[table.Partition] = table;
         }
+
+        return null;
     }
 
     /// <summary>Called after the partitions' runs ended and their offsets were committed: the next owner restores them.</summary>

@@ -51,4 +51,7 @@ internal static partial class CollectorLog
 
     [LoggerMessage(1013, LogLevel.Debug, "Group collector '{Collector}': event of partition {Partition}, which this instance no longer owns; its next owner reads it again")]
     public static partial void NotOwned(ILogger logger, string collector, int partition);
+
+    [LoggerMessage(1014, LogLevel.Error, "Group collector '{Collector}' could not restore partition {Partition}; it hands out no more events and the engine stops")]
+    public static partial void RestoreFailed(ILogger logger, Exception exception, string collector, int partition);
 }

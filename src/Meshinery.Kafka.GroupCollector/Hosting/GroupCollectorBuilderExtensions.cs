@@ -59,7 +59,6 @@ public static class GroupCollectorBuilderExtensions
                 {
                     o.GroupId = options.GroupId;
                     o.BootstrapServers = options.BootstrapServers;
-                    CollectorProtocol.Apply(o);
                 }))
                 .WithMaxInFlight(options.MaxInFlight)
                 .DeadLetterTo(deadLetters)

@@ -113,97 +113,92 @@ internal sealed class TaskSettingsSection(IConfiguration tasks)
         }
     }
 
+    private delegate bool TryParse<TValue>(string text, out TValue value);
+
     /// <summary>Parses values (invariant culture, as the configuration binder does) and reports them by their path.</summary>
     private sealed class Reader(TaskSpec spec, List<ConfigurationProblem> problems)
     {
         public void Problem(IConfigurationSection entry, string message) =>
             problems.Add(new ConfigurationProblem(spec.Name, entry.Path, message));
 
-        public void Int(IConfigurationSection entry, int minimum, string setting, Action<int> apply)
+        public void Int(IConfigurationSection entry, int minimum, string setting, Action<int> apply) =>
+            Read(
+                entry,
+                setting,
+                static (string text, out int value) => int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out value),
+                "is not a whole number",
+                (value, _) => value < minimum ? $"must be at least {minimum} (was {value})" : null,
+                apply);
+
+        public void Double(IConfigurationSection entry, double minimum, string setting, Action<double> apply) =>
+            Read(
+                entry,
+                setting,
+                static (string text, out double value) =>
+                    double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && double.IsFinite(value),
+                "is not a number (use a '.' for decimals, for example 1.5)",
+                (value, text) => value < minimum ? $"must be at least {minimum.ToString(CultureInfo.InvariantCulture)} (was {text})" : null,
+                apply);
+
+        public void Duration(IConfigurationSection entry, bool allowZero, string setting, Action<TimeSpan> apply) =>
+            Read(
+                entry,
+                setting,
+                static (string text, out TimeSpan value) => TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out value),
+                "is not a duration (use [d.]hh:mm:ss[.fff], for example 00:00:00.500 for 500 ms)",
+                (value, text) => value < TimeSpan.Zero || (!allowZero && value == TimeSpan.Zero)
+                    ? $"must be {(allowZero ? "zero or more" : "greater than zero")} (was {text})"
+                    : null,
+                apply);
+
+        public void Ordering(IConfigurationSection entry) =>
+            Read(
+                entry,
+                "Ordering",
+                static (string text, out TaskOrdering value) =>
+                {
+                    // Names only: Enum.TryParse would also take "7".
+                    var known = Enum.GetNames<TaskOrdering>().Contains(text, StringComparer.OrdinalIgnoreCase);
+                    value = known ? Enum.Parse<TaskOrdering>(text, ignoreCase: true) : default;
+                    return known;
+                },
+                $"is not an ordering; use {string.Join(", ", Enum.GetNames<TaskOrdering>())}",
+                static (_, _) => null,
+
+                // Key keeps the code's own key selector (OrderByKey(item => ...)), if it has one; else the source's key.
+                ordering => spec.SetOrderingQuietly(ordering, ordering == TaskOrdering.Key && spec.Ordering == TaskOrdering.Key ? spec.OrderingKey : null));
+
+        /// <summary>
+        /// The one way every value is read: present and not empty, parsed (else <c>'text' {notParsed}</c>), in range
+        /// (<paramref name="outOfRange"/> returns the problem, or <see langword="null"/>), then applied and recorded as
+        /// set by its configuration path. Every problem names that path.
+        /// </summary>
+        private void Read<TValue>(
+            IConfigurationSection entry,
+            string setting,
+            TryParse<TValue> parse,
+            string notParsed,
+            Func<TValue, string, string?> outOfRange,
+            Action<TValue> apply)
         {
             if (Value(entry) is not { } text)
             {
                 return;
             }
 
-            if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value))
+            if (!parse(text, out var value))
             {
-                Problem(entry, $"'{text}' is not a whole number");
+                Problem(entry, $"'{text}' {notParsed}");
             }
-            else if (value < minimum)
+            else if (outOfRange(value, text) is { } problem)
             {
-                Problem(entry, $"must be at least {minimum} (was {value})");
+                Problem(entry, problem);
             }
             else
             {
                 apply(value);
                 spec.ConfiguredBy[setting] = entry.Path;
             }
-        }
-
-        public void Double(IConfigurationSection entry, double minimum, string setting, Action<double> apply)
-        {
-            if (Value(entry) is not { } text)
-            {
-                return;
-            }
-
-            if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || !double.IsFinite(value))
-            {
-                Problem(entry, $"'{text}' is not a number (use a '.' for decimals, for example 1.5)");
-            }
-            else if (value < minimum)
-            {
-                Problem(entry, $"must be at least {minimum.ToString(CultureInfo.InvariantCulture)} (was {text})");
-            }
-            else
-            {
-                apply(value);
-                spec.ConfiguredBy[setting] = entry.Path;
-            }
-        }
-
-        public void Duration(IConfigurationSection entry, bool allowZero, string setting, Action<TimeSpan> apply)
-        {
-            if (Value(entry) is not { } text)
-            {
-                return;
-            }
-
-            if (!TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var value))
-            {
-                Problem(entry, $"'{text}' is not a duration (use [d.]hh:mm:ss[.fff], for example 00:00:00.500 for 500 ms)");
-            }
-            else if (value < TimeSpan.Zero || (!allowZero && value == TimeSpan.Zero))
-            {
-                Problem(entry, $"must be {(allowZero ? "zero or more" : "greater than zero")} (was {text})");
-            }
-            else
-            {
-                apply(value);
-                spec.ConfiguredBy[setting] = entry.Path;
-            }
-        }
-
-        public void Ordering(IConfigurationSection entry)
-        {
-            if (Value(entry) is not { } text)
-            {
-                return;
-            }
-
-            // Names only: Enum.TryParse would also take "7".
-            if (!Enum.GetNames<TaskOrdering>().Contains(text, StringComparer.OrdinalIgnoreCase))
-            {
-                Problem(entry, $"'{text}' is not an ordering; use {string.Join(", ", Enum.GetNames<TaskOrdering>())}");
-                return;
-            }
-
-            var ordering = Enum.Parse<TaskOrdering>(text, ignoreCase: true);
-
-            // Key keeps the code's own key selector (OrderByKey(item => ...)), if it has one; else the source's key.
-            spec.SetOrderingQuietly(ordering, ordering == TaskOrdering.Key && spec.Ordering == TaskOrdering.Key ? spec.OrderingKey : null);
-            spec.ConfiguredBy["Ordering"] = entry.Path;
         }
 
         private string? Value(IConfigurationSection entry)

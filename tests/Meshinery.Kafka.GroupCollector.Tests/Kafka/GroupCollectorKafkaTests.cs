@@ -88,15 +88,36 @@ public class GroupCollectorKafkaTests(CollectorKafka kafka)
         }
     }
 
-    [Fact]
-    public async Task AddGroupCollector_TwoInstancesAndOneLeavingMidway_ResolveEveryGroupOnce()
+    /// <summary>
+    /// The hand-over under both kinds of group protocol: the library's default, cooperative-sticky (incremental: a
+    /// rebalance revokes only the partitions that change owner and assigns only those), and range (eager: every
+    /// rebalance revokes every partition of every member, then assigns the new set).
+    /// </summary>
+    [Theory]
+    [InlineData("default")]
+    [InlineData("range")]
+    public async Task AddGroupCollector_TwoInstancesAndOneLeavingMidway_ResolveEveryGroupOnce(string protocol)
     {
         const int groups = 30;
+        var assignment = Assignment(protocol);
         var options = await kafka.CreateCollectorAsync();
         using var results = new ResultReader(kafka.BootstrapServers, options.OutputTopicName);
         var ids = Enumerable.Range(0, groups).Select(i => $"group-{i:D3}").ToList();
-        await using var first = await CollectorEngine.StartAsync(kafka, options);
-        await using var second = await CollectorEngine.StartAsync(kafka, options);
+        await using var first = await CollectorEngine.StartAsync(kafka, options, assignment: assignment);
+        await first.WaitForLogsAsync(c => Owned(c) == CollectorKafka.Partitions, "the first instance to restore every partition");
+        await using var second = await CollectorEngine.StartAsync(kafka, options, assignment: assignment);
+        await second.WaitForLogsAsync(c => Owned(c) > 0 && Owned(c) + Owned(first) == CollectorKafka.Partitions, "the two instances to share the partitions");
+
+        var moved = Owned(second);
+        if (assignment is null)
+        {
+            first.Logged(Dropped).Should().Be(moved, "the default protocol, cooperative-sticky, revokes only the partitions that move");
+            first.Logged(Restored).Should().Be(CollectorKafka.Partitions, "the partitions an instance keeps are neither dropped nor restored again");
+        }
+        else
+        {
+            first.Logged(Dropped).Should().BeGreaterThanOrEqualTo(CollectorKafka.Partitions, "an eager rebalance revokes every partition");
+        }
 
         // Creates and first dones of every group; then one instance leaves; then the rest.
         await kafka.PostAsync(options.Topic, ids.SelectMany(id => new[] { Seed.ForGroup(Seed.Create, id), Seed.ForGroup(Seed.DoneA, id) }));
@@ -117,17 +138,35 @@ public class GroupCollectorKafkaTests(CollectorKafka kafka)
         resolvers.Should().Be(2, "both instances owned groups");
     }
 
-    [Fact]
-    public async Task AddGroupCollector_ChangelogWithOtherPartitionCount_StopsTheEngineWithAClearError()
+    /// <summary>
+    /// A restore that fails inside the assignment handler, under both kinds of protocol. Under cooperative-sticky an
+    /// exception out of that handler left the incremental assignment unacknowledged, and the consumer's Dispose then
+    /// waited for ever (the engine's stop never returned); the collector now reports the failure and lets the handler
+    /// return.
+    /// </summary>
+    [Theory]
+    [InlineData("default")]
+    [InlineData("range")]
+    public async Task AddGroupCollector_ChangelogWithOtherPartitionCount_StopsTheEngineWithAClearError(string protocol)
     {
         var options = await kafka.CreateCollectorAsync(changelogPartitions: CollectorKafka.Partitions + 1);
-        await using var collector = await CollectorEngine.StartAsync(kafka, options);
+        await using var collector = await CollectorEngine.StartAsync(kafka, options, assignment: Assignment(protocol));
 
         var completion = async () => await collector.Engine.Completion.WaitAsync(TimeSpan.FromSeconds(60));
 
         (await completion.Should().ThrowAsync<InvalidOperationException>()).Which.Message
             .Should().Contain($"has {CollectorKafka.Partitions + 1} partition(s)").And.Contain("must have the same number");
+        var stop = async () => await collector.StopAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        await stop.Should().NotThrowAsync("the inputs stop and leave their groups");
     }
+
+    private static PartitionAssignment? Assignment(string protocol) => protocol == "range" ? PartitionAssignment.Range : null;
+
+    private const int Restored = 1010; // CollectorLog.Restored
+    private const int Dropped = 1011; // CollectorLog.Dropped
+
+    /// <summary>The partitions an instance holds a table for: restored minus dropped.</summary>
+    private static int Owned(CollectorEngine collector) => collector.Logged(Restored) - collector.Logged(Dropped);
 
     private async Task WaitForChangelogAsync(GroupCollectorOptions options, string groupId, Func<string, bool> holds) =>
         await EventuallyAsync(
