@@ -8,9 +8,11 @@
 //   ./build.sh faults --scenario soak --soak-minutes 2
 //   ./build.sh faults --scenario churn --assignment cooperative-sticky   the sample's group protocol, for churn
 //   ./build.sh faults --scenario scale-out --results bench/results/scale-out   1 instance, then 3 (issue 8's figure)
+//   ./build.sh faults --experiment outage-clients [--debug broker,protocol,...]   plain clients only, the broker down 10 s
 //
 // Results: bench/results/faults/NAME.json, NAME.log and summary.md. Exit code 1 when a scenario failed its checks.
 using System.Globalization;
+using Meshinery.Faults.Experiments;
 using Meshinery.Faults.Processes;
 using Meshinery.Faults.Reporting;
 using Meshinery.Faults.Scenarios;
@@ -18,6 +20,9 @@ using Meshinery.Faults.Scenarios;
 var names = new List<string>();
 var soakMinutes = 30.0;
 string? assignment = null;
+string? experiment = null;
+var debug = "broker,protocol,eos,msg,cgrp,topic";
+string? child = null;
 var scaleOutArguments = new List<string>();
 var results = Path.Combine(SampleInstance.RepositoryRoot(), "bench", "results", "faults");
 for (var i = 0; i < args.Length; i++)
@@ -37,6 +42,15 @@ for (var i = 0; i < args.Length; i++)
         case "--max-in-flight" when i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var slots) && slots > 0:
             scaleOutArguments.AddRange(["--max-in-flight", args[++i]]);
             break;
+        case "--experiment" when i + 1 < args.Length:
+            experiment = args[++i];
+            break;
+        case "--debug" when i + 1 < args.Length:
+            debug = args[++i];
+            break;
+        case "--child" when i + 1 < args.Length && args[i + 1] is "inherit" or "cloexec":
+            child = args[++i];
+            break;
         case "--results" when i + 1 < args.Length:
             results = Path.GetFullPath(args[++i]);
             break;
@@ -49,9 +63,20 @@ for (var i = 0; i < args.Length; i++)
             return 0;
         default:
             Console.Error.WriteLine($"unknown or incomplete option '{args[i]}'");
-            Console.Error.WriteLine("usage: ./build.sh faults [--scenario NAME[,NAME...]] [--soak-minutes N (at most 240)] [--results DIR] [--assignment range|roundrobin|cooperative-sticky (churn)] [--max-in-flight N (scale-out)] [--list]");
+            Console.Error.WriteLine("usage: ./build.sh faults [--scenario NAME[,NAME...]] [--soak-minutes N (at most 240)] [--results DIR] [--assignment range|roundrobin|cooperative-sticky (churn)] [--max-in-flight N (scale-out)] [--list] | --experiment outage-clients [--debug CONTEXTS|none] [--child inherit|cloexec] [--results DIR]");
             return 2;
     }
+}
+
+if (experiment is not null)
+{
+    if (experiment != OutageClientsExperiment.Name)
+    {
+        Console.Error.WriteLine($"unknown experiment '{experiment}' (there is: {OutageClientsExperiment.Name})");
+        return 2;
+    }
+
+    return await OutageClientsExperiment.RunAsync(results, TimeSpan.FromSeconds(10), debug == "none" ? "" : debug, child);
 }
 
 var all = AllScenarios(soakMinutes, assignment, scaleOutArguments).ToList();
@@ -86,6 +111,7 @@ static IEnumerable<Scenario> AllScenarios(double soakMinutes, string? assignment
     new ChurnScenario(assignment),
     new CrashScenario(),
     new BrokerOutageScenario(),
+    new BrokerOutageScenario("outage-in-session", 45_000),
     .. RequestErrorsScenario.All(),
     new DeadLetterUnavailableScenario(),
     new SoakScenario(TimeSpan.FromMinutes(soakMinutes)),

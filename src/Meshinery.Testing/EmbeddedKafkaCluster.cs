@@ -66,6 +66,45 @@ public sealed class EmbeddedKafkaCluster : KafkaTestCluster
     }
 
     /// <summary>
+    /// Makes <paramref name="brokerId"/> the leader of one partition, so that a test can take exactly that partition's
+    /// leader down (<see cref="SetBrokerDown"/>) while the rest of the cluster works. Clients learn of the move from
+    /// their next metadata request.
+    /// </summary>
+    /// <param name="topic">A topic created with <see cref="KafkaTestCluster.CreateTopicAsync"/>.</param>
+    /// <param name="partition">The partition, from 0.</param>
+    /// <param name="brokerId">The broker id, from 1 to <see cref="BrokerCount"/>.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="brokerId"/> is not a broker of this cluster.</exception>
+    /// <exception cref="ArgumentException"><paramref name="topic"/> is not a valid topic name.</exception>
+    /// <exception cref="KafkaException">The mock broker refused the change.</exception>
+    /// <exception cref="ObjectDisposedException">The cluster has been disposed.</exception>
+    public void SetPartitionLeader(string topic, int partition, int brokerId)
+    {
+        TopicNames.Validate(topic, nameof(topic));
+        ValidateBrokerId(brokerId);
+        ThrowIfError(
+            NativeMethods.rd_kafka_mock_partition_set_leader(handle, topic, partition, brokerId),
+            string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Making broker {brokerId} the leader of {topic}[{partition}]"));
+    }
+
+    /// <summary>
+    /// Makes <paramref name="brokerId"/> the coordinator of a consumer group (its joins, heartbeats and offset commits),
+    /// so that a test can keep the group working while it takes another broker down, or take the coordinator down.
+    /// </summary>
+    /// <param name="groupId">The consumer group id; the group need not exist yet.</param>
+    /// <param name="brokerId">The broker id, from 1 to <see cref="BrokerCount"/>.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="brokerId"/> is not a broker of this cluster.</exception>
+    /// <exception cref="ArgumentException"><paramref name="groupId"/> is empty.</exception>
+    /// <exception cref="ObjectDisposedException">The cluster has been disposed.</exception>
+    public void SetGroupCoordinator(string groupId, int brokerId)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(groupId);
+        ValidateBrokerId(brokerId);
+        ThrowIfError(
+            NativeMethods.rd_kafka_mock_coordinator_set(handle, "group", groupId, brokerId),
+            string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Making broker {brokerId} the coordinator of group '{groupId}'"));
+    }
+
+    /// <summary>
     /// Makes the cluster answer the next requests of one kind with the given errors, one error per request, in order,
     /// whichever client sends them; later requests are served normally again. Use it to test how a client or an
     /// application copes with a broker's error responses.

@@ -78,4 +78,59 @@ public class BrokerTroubleTests
         cluster.Invoking(c => c.SetBrokerUp(1)).Should().NotThrow();
         TestKafka.GetMetadata(cluster.BootstrapServers).Brokers.Should().ContainSingle();
     }
+
+    [Fact]
+    public async Task SetPartitionLeader_OtherBroker_MetadataNamesItAndTakingItDownStopsOnlyThatPartition()
+    {
+        await using var cluster = KafkaTestCluster.StartEmbedded(new EmbeddedKafkaClusterOptions { Brokers = 2 });
+        await cluster.CreateTopicAsync("moved", 2);
+        cluster.SetPartitionLeader("moved", 0, 1);
+        cluster.SetPartitionLeader("moved", 1, 2);
+
+        var partitions = TestKafka.GetMetadata(cluster.BootstrapServers).FindTopic("moved")!.Partitions;
+        partitions.Single(p => p.PartitionId == 0).Leader.Should().Be(1);
+        partitions.Single(p => p.PartitionId == 1).Leader.Should().Be(2);
+
+        cluster.SetBrokerDown(2);
+        using var producer = TestKafka.CreateProducer(cluster.BootstrapServers, messageTimeoutMs: 3000);
+        var kept = await producer.ProduceAsync(new TopicPartition("moved", 0), new Message<string, string> { Key = "k", Value = "v" })
+            .WaitAsync(TestKafka.Deadline);
+        kept.Status.Should().Be(PersistenceStatus.Persisted);
+        var toDown = async () => await producer.ProduceAsync(new TopicPartition("moved", 1), new Message<string, string> { Key = "k", Value = "v" });
+        (await toDown.Should().ThrowAsync<ProduceException<string, string>>()).Which.Error.Code.Should().Be(ErrorCode.Local_MsgTimedOut);
+    }
+
+    [Fact]
+    public async Task SetGroupCoordinator_CoordinatorDown_OnlyThatGroupsRequestsFail()
+    {
+        await using var cluster = KafkaTestCluster.StartEmbedded(new EmbeddedKafkaClusterOptions { Brokers = 2 });
+        await cluster.CreateTopicAsync("coordinated", 1);
+        cluster.SetPartitionLeader("coordinated", 0, 1);
+        cluster.SetGroupCoordinator("on-one", 1);
+        cluster.SetGroupCoordinator("on-two", 2);
+
+        cluster.SetBrokerDown(2);
+
+        var partition = new TopicPartition("coordinated", 0);
+        using (var consumer = TestKafka.CreateConsumer(cluster.BootstrapServers, "on-one"))
+        {
+            consumer.Committed([partition], TestKafka.Deadline).Single().Offset.Should().Be(Offset.Unset, "its coordinator is up");
+        }
+
+        using (var consumer = TestKafka.CreateConsumer(cluster.BootstrapServers, "on-two"))
+        {
+            consumer.Invoking(c => c.Committed([partition], TimeSpan.FromSeconds(3))).Should().Throw<KafkaException>("its coordinator is down");
+        }
+    }
+
+    [Fact]
+    public void SetPartitionLeaderAndGroupCoordinator_BadArguments_ThrowNamingTheProblem()
+    {
+        using var cluster = KafkaTestCluster.StartEmbedded(new EmbeddedKafkaClusterOptions { Brokers = 2 });
+
+        cluster.Invoking(c => c.SetPartitionLeader("missing", 0, 3)).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("brokerId");
+        cluster.Invoking(c => c.SetPartitionLeader("not a topic", 0, 1)).Should().Throw<ArgumentException>().WithParameterName("topic");
+        cluster.Invoking(c => c.SetGroupCoordinator("g", 0)).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("brokerId");
+        cluster.Invoking(c => c.SetGroupCoordinator("", 1)).Should().Throw<ArgumentException>().WithParameterName("groupId");
+    }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Confluent.Kafka;
+using Meshinery.Faults.Observation;
 using Meshinery.Faults.Processes;
 
 namespace Meshinery.Faults.Cluster;
@@ -11,9 +12,14 @@ internal sealed record InputMessage(string Key, int Partition, long Offset, bool
 /// Produces the scenario's input with a plain Confluent producer (not Meshinery): orders keyed by their id, spread over
 /// the partitions round-robin, and optionally malformed messages among them, which the sample dead-letters.
 /// </summary>
-internal sealed class Seeder(string bootstrapServers, Topics topics, RunClock clock) : IDisposable
+/// <param name="bootstrapServers">The cluster.</param>
+/// <param name="topics">The run's topics; it writes the input.</param>
+/// <param name="clock">The run's clock, for when each write was acknowledged.</param>
+/// <param name="debug">librdkafka debug contexts for the producer, or <see langword="null"/>.</param>
+/// <param name="log">Where its librdkafka log lines go when <paramref name="debug"/> is set.</param>
+internal sealed class Seeder(string bootstrapServers, Topics topics, RunClock clock, string? debug = null, Action<string>? log = null) : IDisposable
 {
-    private readonly IProducer<string, string> _producer = new ProducerBuilder<string, string>(new ProducerConfig
+    private readonly IProducer<string, string> _producer = ClientLogs.Route(new ProducerBuilder<string, string>(new ProducerConfig
     {
         BootstrapServers = bootstrapServers,
         ClientId = "faults-seeder",
@@ -21,7 +27,8 @@ internal sealed class Seeder(string bootstrapServers, Topics topics, RunClock cl
         EnableIdempotence = true,
         ReconnectBackoffMs = 10,
         ReconnectBackoffMaxMs = 100, // after an outage, the input must not wait for the seeder
-    }).Build();
+        Debug = debug,
+    }), "seeder", log).Build();
 
     private readonly List<InputMessage> _produced = [];
     private readonly Lock _gate = new();

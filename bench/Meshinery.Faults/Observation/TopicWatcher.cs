@@ -25,11 +25,11 @@ internal sealed class TopicWatcher : IDisposable
     private long _outputs;
     private long _deadLetters;
 
-    public TopicWatcher(string bootstrapServers, Topics topics, RunClock clock)
+    public TopicWatcher(string bootstrapServers, Topics topics, RunClock clock, string? debug = null, Action<string>? log = null)
     {
         _topics = topics;
         _clock = clock;
-        _consumer = new ConsumerBuilder<string, string>(new ConsumerConfig
+        _consumer = ClientLogs.Route(new ConsumerBuilder<string, string>(new ConsumerConfig
         {
             BootstrapServers = bootstrapServers,
             GroupId = "faults-watcher", // required by the client; never joined, never committed
@@ -37,7 +37,8 @@ internal sealed class TopicWatcher : IDisposable
             FetchWaitMaxMs = 50,
             ReconnectBackoffMs = 10,
             ReconnectBackoffMaxMs = 100,
-        }).SetErrorHandler((_, _) => { }).Build(); // outages are the point; the scenario logs them itself
+            Debug = debug,
+        }), "watcher", log).SetErrorHandler((_, _) => { }).Build(); // outages are the point; the scenario logs them itself
         var partitions = Enumerable.Range(0, topics.Partitions).Select(p => new TopicPartition(topics.Output, p))
             .Append(new TopicPartition(topics.DeadLetters, 0)).ToList();
         _consumer.Assign(partitions.Select(p => new TopicPartitionOffset(p, Offset.Beginning)));

@@ -70,6 +70,7 @@ internal sealed partial class SampleInstance : IAsyncDisposable
         var instance = new SampleInstance(name, process, clock);
         process.OutputDataReceived += (_, e) => instance.OnLine(e.Data, error: false);
         process.ErrorDataReceived += (_, e) => instance.OnLine(e.Data, error: true);
+        SocketInheritance.MarkSocketsCloseOnExec(); // the embedded broker's connections stay its own
         process.Start();
         instance.Id = process.Id;
         instance.StartedAt = clock.Now;

@@ -7,21 +7,32 @@ namespace Meshinery.Faults.Scenarios;
 /// The only broker set down for 10 s at about 30 %, then up. Half the orders are produced only after it is back, so
 /// the time until they come out measures reading and writing again, not the messages fetched before the outage.
 /// </summary>
-internal sealed class BrokerOutageScenario : Scenario
+/// <remarks>
+/// <c>outage</c> keeps the sample's 10 s session timeout: the outage is as long as the session, so the group expels the
+/// instance and it must rejoin (on the embedded cluster a rejoin waits <c>session.timeout.ms</c> − 1 s, see
+/// docs/reliability.md). <c>outage-in-session</c> gives the sample the library's session timeout (librdkafka's 45 s), so
+/// the instance stays in the group through the outage and only reconnects.
+/// </remarks>
+/// <param name="name">The scenario's name.</param>
+/// <param name="sessionTimeoutMs">The sample's <c>--session-timeout-ms</c>, or <see langword="null"/> for the sample's own (10 s).</param>
+internal sealed class BrokerOutageScenario(string name = "outage", int? sessionTimeoutMs = null) : Scenario
 {
     private const int Orders = 10_000;
     private static readonly TimeSpan s_outage = TimeSpan.FromSeconds(10);
 
-    public override string Name => "outage";
+    private readonly string[] _arguments = sessionTimeoutMs is { } ms ? ["--session-timeout-ms", ms.ToString(System.Globalization.CultureInfo.InvariantCulture)] : [];
 
-    public override string Description => "1 instance, 8 partitions, 10,000 orders (half produced after the outage); the broker down 10 s at ~30 %";
+    public override string Name => name;
+
+    public override string Description => "1 instance, 8 partitions, 10,000 orders (half produced after the outage); the broker down 10 s at ~30 %"
+        + (sessionTimeoutMs is { } ms ? $"; session.timeout.ms {ms}" : "; session.timeout.ms 10000 (the sample's)");
 
     public override async Task<ScenarioResult> RunAsync(ScenarioRun run)
     {
         var probeTopic = run.Topics.Input + "-probe";
         await run.Cluster.CreateTopicAsync(probeTopic, 1).ConfigureAwait(false);
         await run.Seeder.ProduceAsync(Orders / 2).ConfigureAwait(false);
-        var instance = run.StartInstance("a");
+        var instance = run.StartInstance("a", _arguments);
         await run.WaitForOutputsAsync(Orders * 3 / 10, WorkDeadline).ConfigureAwait(false);
 
         var throughput = ThroughputSoFar(run);

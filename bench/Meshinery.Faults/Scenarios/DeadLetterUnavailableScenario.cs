@@ -1,4 +1,3 @@
-using Meshinery.Faults.Cluster;
 using Meshinery.Faults.Reporting;
 
 namespace Meshinery.Faults.Scenarios;
@@ -22,12 +21,12 @@ internal sealed class DeadLetterUnavailableScenario : Scenario
     {
         for (var p = 0; p < run.Topics.Partitions; p++)
         {
-            MockControl.SetPartitionLeader(run.Cluster, run.Topics.Input, p, 1);
-            MockControl.SetPartitionLeader(run.Cluster, run.Topics.Output, p, 1);
+            run.Cluster.SetPartitionLeader(run.Topics.Input, p, 1);
+            run.Cluster.SetPartitionLeader(run.Topics.Output, p, 1);
         }
 
-        MockControl.SetPartitionLeader(run.Cluster, run.Topics.DeadLetters, 0, 2);
-        MockControl.SetGroupCoordinator(run.Cluster, run.Topics.GroupId, 1);
+        run.Cluster.SetPartitionLeader(run.Topics.DeadLetters, 0, 2);
+        run.Cluster.SetGroupCoordinator(run.Topics.GroupId, 1);
         await run.Seeder.ProduceAsync(Orders, malformedEvery: 200).ConfigureAwait(false);
         run.StartInstance("a");
         await run.WaitForOutputsAsync(Orders * 3 / 10, WorkDeadline).ConfigureAwait(false);

@@ -4,6 +4,6 @@ namespace Meshinery.Faults.Scenarios;
 internal static class SampleDefaults
 {
     public const int MaxInFlight = 200;
-    public const double CommitIntervalSeconds = 5;
+    public const double CommitIntervalSeconds = 0.2; // KafkaOptions.CommitInterval's default since issue 13
     public const int MaxPendingPerPartition = 10_000;
 }

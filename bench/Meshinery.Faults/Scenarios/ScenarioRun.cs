@@ -26,8 +26,11 @@ internal sealed partial class ScenarioRun : IAsyncDisposable
         Name = name;
         Cluster = cluster;
         Topics = topics;
-        Seeder = new Seeder(cluster.BootstrapServers, topics, Clock);
-        Watcher = new TopicWatcher(cluster.BootstrapServers, topics, Clock);
+        // FAULTS_CLIENT_DEBUG=broker,protocol,...: librdkafka debug logs of the tool's own seeder and watcher, in the log.
+        var debug = Environment.GetEnvironmentVariable("FAULTS_CLIENT_DEBUG");
+        Action<string>? clientLog = string.IsNullOrEmpty(debug) ? null : line => Note(line, echo: false);
+        Seeder = new Seeder(cluster.BootstrapServers, topics, Clock, debug, clientLog);
+        Watcher = new TopicWatcher(cluster.BootstrapServers, topics, Clock, debug, clientLog);
     }
 
     public string Name { get; }
@@ -55,14 +58,19 @@ internal sealed partial class ScenarioRun : IAsyncDisposable
         return new ScenarioRun(name, cluster, topics);
     }
 
-    public void Note(string what)
+    public void Note(string what) => Note(what, echo: true);
+
+    private void Note(string what, bool echo)
     {
         lock (_events)
         {
             _events.Add((Clock.Now, what));
         }
 
-        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{Name} {Clock.Now.TotalSeconds,7:F2}] {what}"));
+        if (echo)
+        {
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{Name} {Clock.Now.TotalSeconds,7:F2}] {what}"));
+        }
     }
 
     /// <summary>Starts an instance of the sample on this run's cluster, topics and group.</summary>

@@ -56,9 +56,11 @@ internal sealed class ConsumeLoop<T>(
             }
 
             // The engine has drained (or abandoned) its runs before stopping its sources: the last commits, then leave
-            // the group. The revocation that follows does not wait: a run still going now ignores cancellation.
+            // the group. The revocation that follows does not wait: a run still going now ignores cancellation. The
+            // commit may meet a rebalance another member's start or stop began: it retries until that is over.
             var all = partitions.All.ToList();
-            commits.LetGo(consumer, all, rotation.Clear(all), waitForRuns: static () => OffsetCommitter.MaxLastCommitRetry);
+            var budget = settings.LastCommitBudget;
+            commits.LetGo(consumer, all, rotation.Clear(all), waitForRuns: () => budget);
             membership.Leave(consumer);
             KafkaLog.InputStopped(logger, input, KafkaFormat.Offsets(committer.Last));
             consumer.Close();

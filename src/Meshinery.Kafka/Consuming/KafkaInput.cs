@@ -121,7 +121,7 @@ public sealed class KafkaInput<T> : InputSource<T>, IReportInputHealth
         {
             _health?.Progressed();
             Committed?.Invoke(this, offsets);
-        }, metrics: metrics);
+        }, context.TimeProvider, metrics);
         var commits = CommitPolicy<T>.For(settings.Delivery, _committer, _rotation, _stopRequested);
         _flow = new FlowControl<T>(Name, settings.MaxPendingPerPartition, commits.Pending, logger);
         var partitions = _partitions = new PartitionSet<T>(

@@ -20,6 +20,25 @@ internal sealed record KafkaInputSettings<T>(
     PartitionAssignment? Assignment,
     bool Copartitioned)
 {
+    /// <summary>librdkafka's <c>session.timeout.ms</c> when the consumer settings leave it unset.</summary>
+    private const int LibrdkafkaSessionTimeoutMs = 45_000;
+
+    /// <summary>
+    /// How long the stop's last commit retries a refused commit (a rebalance in progress, a stale generation, the
+    /// coordinator moving): 1.5 × <c>session.timeout.ms</c>, at least 3 s and at most 30 s (the host's default shutdown
+    /// timeout). A rebalance under way ends within about one session timeout: the coordinator expels members that have
+    /// not rejoined by then (librdkafka's mock broker waits <c>session.timeout.ms</c> − 1 s before it completes any
+    /// rebalance, during which it refuses every commit). Well below the rebalance timeout (<c>max.poll.interval.ms</c>).
+    /// </summary>
+    public TimeSpan LastCommitBudget
+    {
+        get
+        {
+            var session = TimeSpan.FromMilliseconds(ConsumerConfig.SessionTimeoutMs ?? LibrdkafkaSessionTimeoutMs);
+            return TimeSpan.FromMilliseconds(Math.Clamp(session.TotalMilliseconds * 1.5, 3_000, 30_000));
+        }
+    }
+
     /// <summary>Resolves the settings; every problem is added to <paramref name="problems"/> (setting, what is wrong).</summary>
     public static KafkaInputSettings<T>? Resolve(
         string input, IReadOnlyList<string> topics, KafkaInputOptions<T> options, KafkaOptions shared, List<KeyValuePair<string, string>> problems)

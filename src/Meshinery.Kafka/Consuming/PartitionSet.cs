@@ -21,6 +21,14 @@ internal sealed class PartitionSet<T>(
     Func<bool> stopping,
     ILogger logger)
 {
+    /// <summary>
+    /// How long a revocation's commit retries inside the rebalance handler: long enough for a coordinator that moves or
+    /// a request that timed out (a broker accepts commits of the current generation while a rebalance is prepared), short
+    /// because the member rejoins only after the handler returns. A refusal that lasts, such as librdkafka's mock broker
+    /// refusing every commit until the rebalance completes, is logged (event 114) and the next owner redoes the rest.
+    /// </summary>
+    internal static readonly TimeSpan RevocationCommitBudget = TimeSpan.FromSeconds(1);
+
     private readonly Dictionary<TopicPartition, PartitionState<T>> _partitions = [];
     private int _count;
 
@@ -71,7 +79,11 @@ internal sealed class PartitionSet<T>(
     private List<PartitionState<T>> Find(List<TopicPartitionOffset> partitions) =>
         [.. partitions.Select(p => _partitions.GetValueOrDefault(p.TopicPartition)).OfType<PartitionState<T>>()];
 
-    /// <summary>Waits for the handed-out runs (up to the revocation timeout); returns the commit's retry budget: none.</summary>
+    /// <summary>
+    /// Waits for the handed-out runs (up to the revocation timeout); returns how long the revocation's commit may retry
+    /// a refusal while the partitions are still this member's: at most <see cref="RevocationCommitBudget"/>, and what is
+    /// left of the revocation timeout.
+    /// </summary>
     private TimeSpan WaitForHandedOut(List<PartitionState<T>> states)
     {
         if (stopping())
@@ -82,16 +94,15 @@ internal sealed class PartitionSet<T>(
             return TimeSpan.Zero;
         }
 
+        var started = time.GetTimestamp();
         var inFlight = acknowledged.WaitUntilNone(() => states.Sum(s => s.HandedOut), revocationTimeout, time);
         if (inFlight > 0)
         {
             KafkaLog.RevocationTimedOut(logger, input, revocationTimeout, inFlight);
         }
 
-        // One commit attempt, no retries, inside a revocation handler: retrying there for seconds delays the
-        // rebalance for the whole group (on the embedded cluster every such retry is refused anyway), and was seen to
-        // make a member lose partitions it had just been given. Only the stop's last commit, before Close, retries.
-        return TimeSpan.Zero;
+        var left = revocationTimeout - time.GetElapsedTime(started);
+        return left < RevocationCommitBudget ? (left > TimeSpan.Zero ? left : TimeSpan.Zero) : RevocationCommitBudget;
     }
 
     /// <summary>Forgets partitions; acknowledgements of their runs are ignored from now on. Returns the runs still in flight.</summary>

@@ -109,9 +109,11 @@ public sealed class KafkaOptions
     }
 
     /// <summary>
-    /// librdkafka backs off reconnecting up to reconnect.backoff.max.ms (10 s by default): after a 10 s broker outage
-    /// the group gave partitions back only 9.4 s after the broker returned. 100 ms doubling to 1 s reconnects within
-    /// about a second at the cost of a connection attempt per second per broker while one is down.
+    /// librdkafka backs off reconnecting up to reconnect.backoff.max.ms (10 s by default), so after a long outage a
+    /// client may wait up to that long after the broker returns before it tries again; 100 ms doubling to 1 s bounds that
+    /// wait to about a second, at the cost of a connection attempt per second per broker while one is down. In the
+    /// fault tool's runs both settings reconnected within 0.1–1.1 s of a 10 s outage; the 9.4 s an instance once took
+    /// to get its partitions back was the group rejoining after its session expired (docs/reliability.md).
     /// </summary>
     private static void ApplyReconnectDefaults(ClientConfig config)
     {

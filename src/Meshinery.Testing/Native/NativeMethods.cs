@@ -60,6 +60,12 @@ internal static partial class NativeMethods
     [LibraryImport(LibraryName)]
     internal static partial ErrorCode rd_kafka_mock_broker_set_up(MockClusterHandle mcluster, int brokerId);
 
+    [LibraryImport(LibraryName, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial ErrorCode rd_kafka_mock_partition_set_leader(MockClusterHandle mcluster, string topic, int partition, int brokerId);
+
+    [LibraryImport(LibraryName, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial ErrorCode rd_kafka_mock_coordinator_set(MockClusterHandle mcluster, string keyType, string key, int brokerId);
+
     [LibraryImport(LibraryName)]
     internal static unsafe partial void rd_kafka_mock_push_request_errors_array(
         MockClusterHandle mcluster, short apiKey, nuint count, ErrorCode* errors);

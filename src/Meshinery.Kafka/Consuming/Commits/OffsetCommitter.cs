@@ -7,17 +7,18 @@ namespace Meshinery.Kafka;
 
 /// <summary>
 /// Commits offsets for an input, remembers what was committed last per partition and reports each commit (to the
-/// callback, and its duration and failure to the Kafka metrics).
+/// callback, and its duration and failure to the Kafka metrics). Its retry backoff and budget run on the engine's clock
+/// (<paramref name="clock"/>), as every other wait of the input does.
 /// </summary>
 internal sealed class OffsetCommitter(
-    string input, ILogger logger, Action<IReadOnlyList<TopicPartitionOffset>> committed, TimeProvider? clock = null, InputMetrics? metrics = null)
+    string input, ILogger logger, Action<IReadOnlyList<TopicPartitionOffset>> committed, TimeProvider clock, InputMetrics? metrics = null)
 {
-    /// <summary>The longest a last commit (revocation, stop) retries: the rebalance waits for it.</summary>
-    public static readonly TimeSpan MaxLastCommitRetry = TimeSpan.FromSeconds(3);
-
     private static readonly TimeSpan s_firstBackoff = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>The backoff doubles up to this, so that a long budget keeps trying rather than sleeping through its end.</summary>
+    private static readonly TimeSpan s_maxBackoff = TimeSpan.FromMilliseconds(500);
     private readonly ConcurrentDictionary<TopicPartition, long> _committed = new();
-    private readonly TimeProvider _time = clock ?? TimeProvider.System;
+    private readonly TimeProvider _time = clock;
 
     /// <summary>The offsets committed last, per partition (the next offset to read).</summary>
     public IReadOnlyDictionary<TopicPartition, long> Last => new Dictionary<TopicPartition, long>(_committed);
@@ -39,8 +40,10 @@ internal sealed class OffsetCommitter(
 
     /// <summary>
     /// The last commit of partitions let go: retries what failed with a retriable error (a rebalance in progress, a
-    /// timeout, the coordinator moving), backing off 50 ms doubling, for at most <paramref name="budget"/>; stops at
-    /// once when the member is no longer in the group. Logs exactly what was and was not committed (113, 114).
+    /// stale generation once, a timeout, the coordinator moving), backing off 50 ms doubling up to 500 ms, for at most
+    /// <paramref name="budget"/>; stops at once when the member is no longer in the group (unknown member, fenced, a
+    /// second stale generation in a row).
+    /// Logs exactly what was and was not committed (113, 114).
     /// </summary>
     public CommitResult CommitLast(IConsumer<byte[], byte[]> consumer, List<TopicPartitionOffset> offsets, TimeSpan budget)
     {
@@ -49,6 +52,7 @@ internal sealed class OffsetCommitter(
         var left = offsets;
         var backoff = s_firstBackoff;
         var attempts = 0;
+        ErrorCode? previous = null;
         CommitResult result;
         while (true)
         {
@@ -57,13 +61,16 @@ internal sealed class OffsetCommitter(
             done.AddRange(result.Committed);
             left = result.NotCommitted;
             var remaining = budget - _time.GetElapsedTime(start);
-            if (result.Error is not { } error || !IsRetriable(error.Code) || remaining <= backoff)
+            if (result.Error is not { } error || !IsRetriable(error.Code) || remaining <= backoff
+                || (error.Code == ErrorCode.IllegalGeneration && previous == ErrorCode.IllegalGeneration))
             {
-                break;
+                break; // a second stale generation in a row: the group went on without this member
             }
 
+            previous = error.Code;
+
             Task.Delay(backoff, _time).GetAwaiter().GetResult(); // the consume thread: nothing else to do meanwhile
-            backoff *= 2;
+            backoff = backoff * 2 < s_maxBackoff ? backoff * 2 : s_maxBackoff;
         }
 
         if (left.Count == 0)
@@ -80,8 +87,13 @@ internal sealed class OffsetCommitter(
         return new CommitResult(done, left, result.Error);
     }
 
-    /// <summary>Errors after which the same commit may succeed; IllegalGeneration, UnknownMemberId, fenced: never.</summary>
-    internal static bool IsRetriable(ErrorCode code) => code is ErrorCode.RebalanceInProgress or ErrorCode.RequestTimedOut
+    /// <summary>
+    /// Errors after which the same commit may succeed. <see cref="ErrorCode.IllegalGeneration"/> is one, once: a commit
+    /// sent while the member's own rejoin waited at the coordinator is answered with it when the rejoin completes, and
+    /// the next try carries the new generation; a member the group dropped gets it again (librdkafka then commits with
+    /// no generation), and <see cref="CommitLast"/> stops. UnknownMemberId and fenced: never.
+    /// </summary>
+    internal static bool IsRetriable(ErrorCode code) => code is ErrorCode.RebalanceInProgress or ErrorCode.IllegalGeneration or ErrorCode.RequestTimedOut
         or ErrorCode.GroupLoadInProgress or ErrorCode.GroupCoordinatorNotAvailable or ErrorCode.NotCoordinatorForGroup
         or ErrorCode.NetworkException or ErrorCode.Local_TimedOut or ErrorCode.Local_Transport or ErrorCode.Local_WaitCoord;
 
