@@ -27,7 +27,7 @@ internal sealed class KeyHashWorkersSystem : BenchSystem
     private readonly Channel<WorkItem>[] _queues;
     private readonly PartitionProgress[] _progress;
     private readonly List<Task> _workers = [];
-    private IProducer<Null, byte[]>? _producer;
+    private IProducer<byte[]?, byte[]>? _producer;
     private Thread? _consumeThread;
     private Exception? _consumeError;
     private volatile bool _stopping;
@@ -60,7 +60,7 @@ internal sealed class KeyHashWorkersSystem : BenchSystem
             ThreadPool.SetMinThreads(Math.Max(workers, Spec.Concurrency + 8), completionPorts);
         }
 
-        _producer = new ProducerBuilder<Null, byte[]>(BaselineProducerConfig()).Build();
+        _producer = new ProducerBuilder<byte[]?, byte[]>(BaselineProducerConfig()).Build();
         foreach (var queue in _queues)
         {
             _workers.Add(Task.Run(() => RunWorkerAsync(queue.Reader), CancellationToken.None));
@@ -133,7 +133,7 @@ internal sealed class KeyHashWorkersSystem : BenchSystem
             result.Message.Value, result.Message.Value is null, new SerializationContext(MessageComponentType.Value, result.Topic));
         var partition = result.Partition.Value;
         _progress[partition].Track(result.Offset.Value);
-        var item = new WorkItem(partition, result.Offset.Value, message);
+        var item = new WorkItem(partition, result.Offset.Value, message, result.Message.Key);
         var writer = _queues[WorkerOf(result.Message.Key)].Writer;
         while (!writer.TryWrite(item))
         {
@@ -167,10 +167,10 @@ internal sealed class KeyHashWorkersSystem : BenchSystem
                 try
                 {
                     await _producer!.ProduceAsync(
-                        Spec.OutputTopic, new Message<Null, byte[]> { Value = item.Message.ToOutput() }, token).ConfigureAwait(false);
+                        Spec.OutputTopic, new Message<byte[]?, byte[]> { Key = item.Key, Value = item.Message.ToOutput() }, token).ConfigureAwait(false);
                     Probe.MarkAcked();
                 }
-                catch (ProduceException<Null, byte[]> error)
+                catch (ProduceException<byte[]?, byte[]> error)
                 {
                     Probe.MarkFailed(error.Error.Reason);
                 }
@@ -197,7 +197,9 @@ internal sealed class KeyHashWorkersSystem : BenchSystem
         }
     }
 
-    private readonly record struct WorkItem(int Partition, long Offset, BenchMessage Message);
+    // The input key goes with the output, as Meshinery's output writes it by default (partitioning kept): keyed writes
+    // cost the producer more (a batch per output partition, where keyless ones stick to one partition at a time).
+    private readonly record struct WorkItem(int Partition, long Offset, BenchMessage Message, byte[]? Key);
 
     /// <summary>The committable offset of one partition whose messages finish out of order (offsets are contiguous).</summary>
     private sealed class PartitionProgress

@@ -16,8 +16,8 @@ internal sealed class PlainLoopSystem : BenchSystem
     private readonly List<Thread> _threads = [];
     private readonly List<Exception> _errors = [];
     private readonly BenchMessageDeserializer _deserializer;
-    private readonly Action<DeliveryReport<Null, byte[]>> _onDelivered;
-    private IProducer<Null, byte[]>? _producer;
+    private readonly Action<DeliveryReport<byte[]?, byte[]>> _onDelivered;
+    private IProducer<byte[]?, byte[]>? _producer;
     private volatile bool _stopping;
     private int _assigned;
 
@@ -57,7 +57,7 @@ internal sealed class PlainLoopSystem : BenchSystem
     {
         if (_mode != Mode.ConsumeOnly)
         {
-            _producer = new ProducerBuilder<Null, byte[]>(BaselineProducerConfig()).Build();
+            _producer = new ProducerBuilder<byte[]?, byte[]>(BaselineProducerConfig()).Build();
         }
 
         var loops = _mode == Mode.PerPartition ? Spec.Partitions : 1;
@@ -154,7 +154,7 @@ internal sealed class PlainLoopSystem : BenchSystem
             return;
         }
 
-        var output = new Message<Null, byte[]> { Value = BenchMessageSerializer.Instance.Serialize(message, default) };
+        var output = new Message<byte[]?, byte[]> { Key = result.Message.Key, Value = BenchMessageSerializer.Instance.Serialize(message, default) }; // the input key, as Meshinery writes it
         while (true)
         {
             try
@@ -162,7 +162,7 @@ internal sealed class PlainLoopSystem : BenchSystem
                 _producer.Produce(Spec.OutputTopic, output, _onDelivered);
                 return;
             }
-            catch (ProduceException<Null, byte[]> error) when (error.Error.Code == ErrorCode.Local_QueueFull)
+            catch (ProduceException<byte[]?, byte[]> error) when (error.Error.Code == ErrorCode.Local_QueueFull)
             {
                 _producer.Poll(TimeSpan.FromMilliseconds(10)); // the producer's queue is full: let deliveries drain it
             }
