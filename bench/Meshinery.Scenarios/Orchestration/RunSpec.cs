@@ -102,9 +102,8 @@ internal sealed record RunSpec
 
     /// <summary>
     /// The consumers' <c>session.timeout.ms</c> for runs of several instances in one group (null: librdkafka's 45 s).
-    /// Consumers that join a group at the same moment sometimes leave a phantom member behind (librdkafka issue
-    /// #5569: the member-id handshake of KIP-394 done twice), and the group forms only when that member's session
-    /// times out: the instances would wait 45 s before anything is assigned.
+    /// The embedded cluster's coordinator waits the session timeout less 1 s before it completes any rebalance after
+    /// the group's first (cooperative-sticky needs two), so with 45 s the instances would wait minutes for partitions.
     /// </summary>
     public int? SessionTimeoutMs { get; init; }
 
