@@ -126,7 +126,7 @@ public sealed class KafkaInput<T> : InputSource<T>, IReportInputHealth
         _flow = new FlowControl<T>(Name, settings.MaxPendingPerPartition, commits.Pending, logger);
         var partitions = _partitions = new PartitionSet<T>(
             Name, settings.GroupId, _options, commits, _flow, _rotation, acknowledged, settings.RevocationTimeout,
-            context.TimeProvider, () => _stopRequested.Wait(TimeSpan.Zero), logger);
+            context.TimeProvider, () => _stopRequested.Wait(TimeSpan.Zero), context.ReportFatalError, logger);
         var sampler = new PartitionLagSampler(
             context.TimeProvider, () => partitions.All.Select(p => (p.TopicPartition, p.Tracker.CommittableOffset)), committer.LastOf);
         var health = _health = new InputHealthTracker(context.TimeProvider, () => partitions.Count, () => sampler.TotalLag);

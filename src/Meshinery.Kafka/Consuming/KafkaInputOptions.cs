@@ -39,14 +39,16 @@ public sealed class KafkaInputOptions<T>
     /// <summary>
     /// Called on the input's consume thread when partitions are assigned to it, before any of their messages is read.
     /// Components that keep state per partition (restored from a changelog, for example) load it here; the input reads
-    /// nothing while it runs. Default: none.
+    /// nothing while it runs. One that throws stops the engine with that exception (logged as event 115); the partitions
+    /// are still assigned so that the consumer can leave the group. Default: none.
     /// </summary>
     public Action<IReadOnlyList<TopicPartition>>? PartitionsAssigned { get; set; }
 
     /// <summary>
     /// Called on the input's consume thread when partitions are revoked or lost, after their handed-out runs ended (or
     /// <see cref="KafkaOptions.RevocationTimeout"/> passed) and their finished offsets were committed; acknowledgements
-    /// of their runs are ignored from then on. Per-partition state is dropped here. Default: none.
+    /// of their runs are ignored from then on. Per-partition state is dropped here. One that throws stops the engine, as
+    /// for <see cref="PartitionsAssigned"/>. Default: none.
     /// </summary>
     public Action<IReadOnlyList<TopicPartition>>? PartitionsRevoked { get; set; }
 

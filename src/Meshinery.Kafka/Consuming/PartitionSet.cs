@@ -19,6 +19,7 @@ internal sealed class PartitionSet<T>(
     TimeSpan revocationTimeout,
     TimeProvider time,
     Func<bool> stopping,
+    Action<Exception> reportFatal,
     ILogger logger)
 {
     /// <summary>
@@ -49,7 +50,7 @@ internal sealed class PartitionSet<T>(
 
         Volatile.Write(ref _count, _partitions.Count);
         KafkaLog.PartitionsAssigned(logger, input, groupId, partitions.Count, KafkaFormat.Partitions(partitions));
-        callbacks.PartitionsAssigned?.Invoke(partitions);
+        Notify(callbacks.PartitionsAssigned, partitions, nameof(callbacks.PartitionsAssigned));
     }
 
     /// <summary>
@@ -63,7 +64,7 @@ internal sealed class PartitionSet<T>(
         commits.LetGo(consumer, revoked, untaken, () => WaitForHandedOut(revoked));
         var abandoned = Release(revoked);
         KafkaLog.PartitionsRevoked(logger, input, revoked.Count, abandoned, KafkaFormat.Partitions(revoked.Select(p => p.TopicPartition)));
-        callbacks.PartitionsRevoked?.Invoke([.. partitions.Select(p => p.TopicPartition)]);
+        Notify(callbacks.PartitionsRevoked, [.. partitions.Select(p => p.TopicPartition)], nameof(callbacks.PartitionsRevoked));
     }
 
     /// <summary>Partitions already owned by another member: nothing may be committed for them.</summary>
@@ -73,7 +74,30 @@ internal sealed class PartitionSet<T>(
         rotation.Clear(lost);
         Release(lost);
         KafkaLog.PartitionsLost(logger, input, lost.Count, KafkaFormat.Partitions(lost.Select(p => p.TopicPartition)));
-        callbacks.PartitionsRevoked?.Invoke([.. partitions.Select(p => p.TopicPartition)]);
+        Notify(callbacks.PartitionsRevoked, [.. partitions.Select(p => p.TopicPartition)], nameof(callbacks.PartitionsRevoked));
+    }
+
+    /// <summary>
+    /// Runs an application callback. One that throws stops the engine, but its exception must not leave librdkafka's
+    /// rebalance handler: under an incremental protocol the assignment would stay open, and the consumer's close then
+    /// waits for it forever (a stop that never returns).
+    /// </summary>
+    private void Notify(Action<IReadOnlyList<TopicPartition>>? callback, IReadOnlyList<TopicPartition> partitions, string name)
+    {
+        if (callback is null)
+        {
+            return;
+        }
+
+        try
+        {
+            callback(partitions);
+        }
+        catch (Exception error)
+        {
+            KafkaLog.PartitionCallbackFailed(logger, error, input, name);
+            reportFatal(error);
+        }
     }
 
     private List<PartitionState<T>> Find(List<TopicPartitionOffset> partitions) =>

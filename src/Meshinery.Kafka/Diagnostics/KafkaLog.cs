@@ -24,6 +24,9 @@ internal static partial class KafkaLog
     [LoggerMessage(105, LogLevel.Critical, "Kafka client '{Client}' reports a fatal error {Code}: {Reason}")]
     public static partial void FatalClientError(ILogger logger, string client, ErrorCode code, string reason);
 
+    [LoggerMessage(115, LogLevel.Critical, "Kafka input '{Input}': its {Callback} callback threw; the engine stops")]
+    public static partial void PartitionCallbackFailed(ILogger logger, Exception exception, string input, string callback);
+
     [LoggerMessage(106, LogLevel.Warning, "Kafka input '{Input}' failed to consume; retrying")]
     public static partial void ConsumeFailed(ILogger logger, Exception exception, string input);
 

@@ -51,4 +51,40 @@ public class KafkaFatalErrorTests
             "the fatal error is logged with the client's reason before the engine stops");
         await engine.StopAsync().WaitAsync(Deadline); // stopping a stopped engine is harmless
     }
+
+    [Theory]
+    [InlineData(null)] // the default protocol, cooperative-sticky: an exception leaving the rebalance handler left the assignment open and the stop hung
+    [InlineData("range")]
+    public async Task PartitionsAssignedCallback_Throws_EngineStopsWithThatErrorAndItsStopReturns(string? strategy)
+    {
+        await using var cluster = KafkaTestCluster.StartEmbedded();
+        await cluster.CreateTopicAsync("callback-throws", 2);
+        var logs = new RecordingLoggerProvider();
+        var services = new ServiceCollection();
+        services.AddLogging(logging => logging.AddProvider(logs));
+        services.AddMeshinery(mesh => mesh
+            .UseKafka(options => options.BootstrapServers = cluster.BootstrapServers)
+            .AddTask<string>("callback-throws", task => task
+                .ReadFrom(new KafkaInput<string>("callback-throws", o =>
+                {
+                    o.GroupId = "callback-group";
+                    if (strategy is not null)
+                    {
+                        o.ConsumerConfig["partition.assignment.strategy"] = strategy;
+                    }
+
+                    o.PartitionsAssigned = _ => throw new InvalidOperationException("state store unavailable");
+                }))
+                .Do(_ => { })));
+        var provider = services.BuildServiceProvider();
+        var engine = provider.GetRequiredService<MeshineryEngine>();
+        await engine.StartAsync();
+
+        var completion = () => engine.Completion.WaitAsync(Deadline);
+        await completion.Should().ThrowAsync<InvalidOperationException>().WithMessage("state store unavailable");
+        logs.Records.Should().Contain(r => r.Level == LogLevel.Critical && r.Message.Contains("PartitionsAssigned callback threw", StringComparison.Ordinal));
+
+        await engine.StopAsync().WaitAsync(Deadline); // the consumer leaves the group and closes
+        await provider.DisposeAsync().AsTask().WaitAsync(Deadline);
+    }
 }
