@@ -126,7 +126,7 @@ internal sealed class PartitionSet<T>(
         }
 
         var left = revocationTimeout - time.GetElapsedTime(started);
-        return left < RevocationCommitBudget ? (left > TimeSpan.Zero ? left : TimeSpan.Zero) : RevocationCommitBudget;
+        return TimeSpan.FromTicks(Math.Clamp(left.Ticks, 0, RevocationCommitBudget.Ticks));
     }
 
     /// <summary>Forgets partitions; acknowledgements of their runs are ignored from now on. Returns the runs still in flight.</summary>
