@@ -80,6 +80,12 @@ internal sealed class MeshinerySystem : BenchSystem
                 }
 
                 kafka.ConsumerConfig["client.id"] = Spec.System;
+                if (Environment.GetEnvironmentVariable("MESHINERY_BENCH_COMMIT_INTERVAL_MS") is { } commitMs)
+                {
+                    // An experiment knob (docs/benchmarks.md, "What the commit cadence costs"): the library's default otherwise.
+                    kafka.CommitInterval = TimeSpan.FromMilliseconds(int.Parse(commitMs, System.Globalization.CultureInfo.InvariantCulture));
+                }
+
                 if (Spec.SessionTimeoutMs is { } session)
                 {
                     kafka.ConsumerConfig["session.timeout.ms"] = session.ToString(System.Globalization.CultureInfo.InvariantCulture);
