@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
+using System.Threading.Tasks.Sources;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -31,11 +32,10 @@ public class InlineStepsTests
                 sink.Logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(Category);
                 task.ReadFrom(input)
                     .WithData("tenant", "acme")
-                    .Process(async (i, ct) =>
+                    .Process((i, ct) =>
                     {
-                        await Task.Delay(1, ct);
                         runIds[i] = TaskRunContext.Current!.RunId;
-                        return i;
+                        return PendingUntilAwaited.Of(i);
                     })
                     .WriteTo(sink);
             }),
@@ -73,11 +73,7 @@ public class InlineStepsTests
         var sink = new ProbeOutput(nonBlocking: true) { Marker = marker };
         await using var harness = EngineHarness.Create(mesh => mesh.AddTask<int>("inline-inject", task => task
             .ReadFrom(new ScriptedInput<int>())
-            .Process(async (i, ct) =>
-            {
-                await Task.Yield();
-                return i;
-            })
+            .Process((i, ct) => PendingUntilAwaited.Of(i))
             .WriteTo(sink)));
         await harness.StartAsync();
 
@@ -202,11 +198,10 @@ public class InlineStepsTests
             mesh => mesh.AddTask<int>("inline-limit", task => task
                 .ReadFrom(input)
                 .WithMaxInFlight(limit)
-                .Process(async (i, ct) =>
+                .Process((i, ct) =>
                 {
                     inRun.Enter();
-                    await Task.Yield();
-                    return i;
+                    return PendingUntilAwaited.Of(i);
                 })
                 .WriteTo(sink)),
             options =>
@@ -256,12 +251,11 @@ public class InlineStepsTests
                 .ReadFrom(input)
                 .WithMaxInFlight(64)
                 .OrderByKey(item => item.Key)
-                .Process(async (item, ct) =>
+                .Process((item, ct) =>
                 {
                     present.GetOrAdd(item.Key, _ => new Arrivals()).Enter();
                     started.GetOrAdd(item.Key, _ => new ConcurrentQueue<int>()).Enqueue(item.Seq);
-                    await Task.Yield();
-                    return item;
+                    return PendingUntilAwaited.Of(item);
                 })
                 .WriteTo(sink)),
             options: o => o.WorkerThreads = 16);
@@ -306,26 +300,21 @@ public class InlineStepsTests
         await using var harness = EngineHarness.Create(
             mesh => mesh.AddTask<int>("nested", task => task
                 .ReadFrom(input)
-                .Process(async (i, ct) =>
-                {
-                    if (i == 1)
-                    {
-                        await release;
-                        secondResumedInsideFirstWrite = insideWrite.Value;
-                    }
-                    else
-                    {
-                        await release.Awaited.Task; // the second run waits for the release
-                        await Task.Yield(); // always pending: the write then runs inline on a thread-pool thread
-                    }
-
-                    return i;
-                })
+                .Process((i, ct) => i == 1
+                    ? SecondAsync(i)
+                    : PendingUntilAwaited.Of(i, after: release.Awaited.Task)) // the second run waits for the release
                 .WriteTo(sink)),
             options => options.WorkerThreads = 4);
 
         await harness.StartAsync();
         await input.WaitForAcknowledgementsAsync(2);
+
+        async ValueTask<int> SecondAsync(int i)
+        {
+            await release;
+            secondResumedInsideFirstWrite = insideWrite.Value;
+            return i;
+        }
 
         input.Outcomes.Values.Should().OnlyContain(o => o == RunOutcome.Completed);
         secondResumedInsideFirstWrite.Should().BeTrue("the second run's step resumed inside the first run's write (the case under test)");
@@ -383,6 +372,45 @@ public class InlineStepsTests
         public override bool IsNonBlocking => true;
 
         public override ValueTask WriteAsync(T item, CancellationToken cancellationToken) => new(write(item));
+    }
+
+    /// <summary>
+    /// A step's result that is still pending when the engine looks at it and completes on a thread-pool thread as soon
+    /// as something awaits it (and <c>after</c> has completed). An <c>await Task.Yield()</c> in the step is not enough:
+    /// its continuation may finish the step before the engine looks, and then the next step runs on the worker at once.
+    /// </summary>
+    private sealed class PendingUntilAwaited<T> : IValueTaskSource<T>
+    {
+        private readonly T _value;
+        private readonly Task _after;
+        private ManualResetValueTaskSourceCore<T> _core = new() { RunContinuationsAsynchronously = true };
+
+        private PendingUntilAwaited(T value, Task after)
+        {
+            _value = value;
+            _after = after;
+        }
+
+        public static ValueTask<T> Of(T value, Task after)
+        {
+            var source = new PendingUntilAwaited<T>(value, after);
+            return new ValueTask<T>(source, source._core.Version);
+        }
+
+        public T GetResult(short token) => _core.GetResult(token);
+
+        public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
+
+        public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
+        {
+            _core.OnCompleted(continuation, state, token, flags);
+            _after.ContinueWith(_ => _core.SetResult(_value), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+    }
+
+    private static class PendingUntilAwaited
+    {
+        public static ValueTask<T> Of<T>(T value, Task? after = null) => PendingUntilAwaited<T>.Of(value, after ?? Task.CompletedTask);
     }
 
     /// <summary>An awaitable the test resumes by hand, synchronously on the calling thread.</summary>
