@@ -61,6 +61,8 @@ internal sealed class SteadyWindow : IDisposable
             CpuSeconds = (close.Cpu - open.Cpu).TotalSeconds,
             AllocatedBytes = close.Allocated - open.Allocated,
             WakeUps = close.WakeUps - open.WakeUps,
+            OpenStamp = open.Stamp,
+            CloseStamp = close.Stamp,
         };
     }
 
@@ -131,4 +133,9 @@ internal sealed record SteadyReport
     public long AllocatedBytes { get; init; }
 
     public long WakeUps { get; init; }
+
+    /// <summary>When the window opened and closed (<see cref="Stopwatch"/> stamps, comparable across the machine's processes).</summary>
+    public long OpenStamp { get; init; }
+
+    public long CloseStamp { get; init; }
 }

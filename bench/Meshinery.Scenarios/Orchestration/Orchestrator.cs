@@ -319,6 +319,7 @@ internal sealed class Orchestrator(HarnessOptions options)
 
             if (openLoop is not null)
             {
+                LatencyOverTime.Print(label, report.FirstReadStamp, outputs, _log);
                 _log.WriteLine(Invariant($"  {label,-34} open loop: produced {openLoop.Produced:N0} at {openLoop.AchievedRate:N0}/s (asked {(TricklesPriority(workload) ? workload.HighPriorityRate : workload.RatePerSecond):N0}/s)"));
             }
 

@@ -157,6 +157,19 @@ internal sealed record ResultRow
     [JsonPropertyName("service_p999_ms")]
     public double? ServiceP999Milliseconds { get; init; }
 
+    /// <summary>
+    /// End-to-end percentiles of the outputs read inside the steady window (messages 20–90 % of the target, as for
+    /// the steady CPU): the run's percentiles without its start (the backlog of a late first fetch, JIT, joins).
+    /// </summary>
+    [JsonPropertyName("steady_p50_ms")]
+    public double? SteadyP50Milliseconds { get; init; }
+
+    [JsonPropertyName("steady_p99_ms")]
+    public double? SteadyP99Milliseconds { get; init; }
+
+    [JsonPropertyName("steady_p999_ms")]
+    public double? SteadyP999Milliseconds { get; init; }
+
     /// <summary>Open loop only: the rate the parent produced at while the system ran.</summary>
     [JsonPropertyName("rate_per_s")]
     public double? RatePerSecond { get; init; }

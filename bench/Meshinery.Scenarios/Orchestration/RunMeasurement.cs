@@ -21,6 +21,13 @@ internal sealed record RunMeasurement
 
     public double? ServiceP99 { get; init; }
 
+    /// <summary>End-to-end percentiles of the outputs read inside the steady window (see <c>SteadyReport</c>).</summary>
+    public double? SteadyP50 { get; init; }
+
+    public double? SteadyP99 { get; init; }
+
+    public double? SteadyP999 { get; init; }
+
     public double CpuSeconds { get; init; }
 
     public double PeakMegabytes { get; init; }
@@ -104,6 +111,9 @@ internal sealed record RunMeasurement
             DescribeDuplicates(system, outputs);
         }
 
+        var steady = report.Steady is { } steadyWindow
+            ? endToEnd.Where((_, i) => outputs[i].ReadStamp >= steadyWindow.OpenStamp && outputs[i].ReadStamp <= steadyWindow.CloseStamp).Order().ToArray()
+            : [];
         Array.Sort(endToEnd);
         Array.Sort(service);
         string? error = report.Failed > 0 ? $"{system}: {report.Failed} outputs failed ({report.FirstError})" : null;
@@ -126,6 +136,9 @@ internal sealed record RunMeasurement
             ServiceP999 = Percentile(service, 0.999),
             ServiceP50 = Percentile(service, 0.50),
             ServiceP99 = Percentile(service, 0.99),
+            SteadyP50 = Percentile(steady, 0.50),
+            SteadyP99 = Percentile(steady, 0.99),
+            SteadyP999 = Percentile(steady, 0.999),
             CpuSeconds = report.CpuSeconds,
             PeakMegabytes = report.PeakWorkingSetBytes / MegaByte,
             KernelPeakMegabytes = report.KernelPeakResidentBytes / MegaByte,
@@ -189,6 +202,9 @@ internal sealed record RunMeasurement
             Instances = workload.Instances,
             ServiceP50Milliseconds = Round(Median(ok.Select(r => r.ServiceP50)), 2),
             ServiceP99Milliseconds = Round(Median(ok.Select(r => r.ServiceP99)), 2),
+            SteadyP50Milliseconds = Round(Median(ok.Select(r => r.SteadyP50)), 2),
+            SteadyP99Milliseconds = Round(Median(ok.Select(r => r.SteadyP99)), 2),
+            SteadyP999Milliseconds = Round(Median(ok.Select(r => r.SteadyP999)), 2),
             Processed = (long)processed,
             Outputs = (long)Median(ok.Select(r => (double)r.Outputs)),
             Duplicates = ok.Count == 0 ? 0 : ok.Max(r => r.Duplicates),
