@@ -4,7 +4,9 @@ namespace OrderEnrichment;
 
 /// <summary>
 /// Wraps an output and reports every write the broker acknowledged (the engine awaits the same write, so a run is
-/// acknowledged only after this has been called for it).
+/// acknowledged only after this has been called for it). A wrapper forwards every member the engine asks of a sink:
+/// its settings check at build (<see cref="Validate"/>) and whether its writes block (<see cref="IsNonBlocking"/>:
+/// <paramref name="written"/> only counts, so the wrapper blocks exactly when the inner sink does).
 /// </summary>
 internal sealed class ObservedOutput<T>(OutputSink<T> inner, Action<T> written) : OutputSink<T>(inner.Name), ITopologyEndpoint
 {
@@ -16,6 +18,10 @@ internal sealed class ObservedOutput<T>(OutputSink<T> inner, Action<T> written) 
     public override ValueTask StopAsync(CancellationToken cancellationToken) => inner.StopAsync(cancellationToken);
 
     public override bool IsTransient(Exception exception) => inner.IsTransient(exception);
+
+    public override IEnumerable<KeyValuePair<string, string>> Validate(IServiceProvider services) => inner.Validate(services);
+
+    public override bool IsNonBlocking => inner.IsNonBlocking;
 
     public override ValueTask WriteAsync(T item, CancellationToken cancellationToken)
     {
