@@ -198,6 +198,10 @@ internal sealed class MeshinerySystem : BenchSystem
 
         public override bool IsTransient(Exception exception) => inner.IsTransient(exception);
 
+        // The probe only counts: the write blocks exactly when the inner sink's does. Without this the wrapper hid the
+        // KafkaOutput's declaration and every write after an async step went to a worker (not what users get).
+        public override bool IsNonBlocking => inner.IsNonBlocking;
+
         public override ValueTask WriteAsync(BenchMessage item, CancellationToken cancellationToken)
         {
             if (SlotTrace.Current is { } stamps)

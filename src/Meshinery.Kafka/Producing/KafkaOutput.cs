@@ -19,6 +19,7 @@ public sealed partial class KafkaOutput<T> : OutputSink<T>
     private readonly PartitionCounts _partitionCounts;
     private readonly ISerializer<T> _serializer;
     private readonly bool _isNonBlocking;
+    private readonly TopicPartition _anyPartitionOfTopic; // immutable: shared by every write to the default topic
 
     /// <summary>Creates the output.</summary>
     /// <param name="topic">The topic (see <see cref="KafkaOutputOptions{T}.Topic"/> to choose one per item).</param>
@@ -32,6 +33,7 @@ public sealed partial class KafkaOutput<T> : OutputSink<T>
         _serializer = _options.Serializer ?? DefaultSerializers.Serializer<T>(); // unused when AsyncSerializer is set
         _isNonBlocking = !_options.FunctionsMayBlock && _options.Serializer is not SyncOverAsyncSerializer<T>;
         _client = new KafkaProducerClient(Name, topic, _options.BootstrapServers, _options.ProducerConfig);
+        _anyPartitionOfTopic = new TopicPartition(topic, Partition.Any);
         _partitionCounts = new PartitionCounts(() => _client.Admin);
     }
 
@@ -104,7 +106,7 @@ public sealed partial class KafkaOutput<T> : OutputSink<T>
     private ValueTask WriteAsync(T item, string topic, Message<byte[]?, byte[]?> message, CancellationToken cancellationToken) =>
         _options.Partition is { } choosePartition
             ? WriteToChosenPartitionAsync(item, topic, message, choosePartition, cancellationToken)
-            : _client.ProduceAsync(new TopicPartition(topic, Partition.Any), message, cancellationToken);
+            : _client.ProduceAsync(topic == Topic ? _anyPartitionOfTopic : new TopicPartition(topic, Partition.Any), message, cancellationToken);
 
     private async ValueTask WriteToChosenPartitionAsync(
         T item, string topic, Message<byte[]?, byte[]?> message, Func<T, byte[]?, int, int> choose, CancellationToken cancellationToken)

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;
 using Confluent.Kafka;
@@ -20,11 +21,14 @@ namespace Meshinery.Kafka;
 internal sealed class KafkaProducerClient(string output, string topic, string? bootstrapServers, IDictionary<string, string> producerConfig)
 {
     private readonly Lock _adminLock = new();
+    private readonly ConcurrentQueue<ProduceCompletion> _completions = new();
     private ProducerConfig? _config;
     private IDictionary<string, string> _sharedConfig = new Dictionary<string, string>();
     private IAdminClient? _admin;
     private KafkaMetrics? _metrics;
     private KeyValuePair<string, object?>[] _tags = [];
+    private Action<long, string, string?>? _recordProduceCallback;
+    private bool _deliveryReports = true;
 
     /// <summary>The topic written to by default.</summary>
     public string Topic { get; } = topic;
@@ -70,6 +74,7 @@ internal sealed class KafkaProducerClient(string output, string topic, string? b
         }
 
         var config = _config!;
+        _deliveryReports = config.EnableDeliveryReports ?? true;
         var logger = context.LoggerFactory.CreateLogger("Meshinery.Kafka");
         _metrics = KafkaMetrics.For(context.Services);
         _tags = [new(KafkaMetrics.TaskTag, context.TaskName), new(KafkaMetrics.OutputTag, output)];
@@ -115,11 +120,47 @@ internal sealed class KafkaProducerClient(string output, string topic, string? b
         _ => false,
     };
 
-    /// <summary>Produces one message and waits for the broker's acknowledgement; its duration goes to the meter.</summary>
-    public async ValueTask ProduceAsync(TopicPartition destination, Message<byte[]?, byte[]?> message, CancellationToken cancellationToken)
+    /// <summary>
+    /// Produces one message; the task completes when the broker has acknowledged it (a failed delivery throws
+    /// Confluent's <see cref="ProduceException{TKey, TValue}"/>, a cancelled wait <see cref="OperationCanceledException"/>),
+    /// and the produce's duration goes to the meter. The task is backed by a pooled <see cref="ProduceCompletion"/>:
+    /// await it once.
+    /// </summary>
+    public ValueTask ProduceAsync(TopicPartition destination, Message<byte[]?, byte[]?> message, CancellationToken cancellationToken)
     {
         AddTraceContext(message);
         var startedAt = Stopwatch.GetTimestamp();
+        if (!_deliveryReports)
+        {
+            return ProduceUnreportedAsync(destination, message, startedAt, cancellationToken);
+        }
+
+        var completion = _completions.TryDequeue(out var pooled) ? pooled : new ProduceCompletion(_completions, RecordProduceCallback);
+        completion.Start(destination.Topic, startedAt, cancellationToken);
+        try
+        {
+            Producer.Produce(destination, message, completion.OnDelivered);
+        }
+        catch (KafkaException error)
+        {
+            // Refused at once (a full local queue, a message too large): no delivery report follows.
+            completion.Abandon();
+            RecordProduce(startedAt, destination.Topic, error.Error.Code.ToString());
+            return ValueTask.FromException(error);
+        }
+        catch (Exception error)
+        {
+            completion.Abandon();
+            return ValueTask.FromException(error);
+        }
+
+        return completion.Write;
+    }
+
+    /// <summary>With delivery reports disabled (<c>dotnet.producer.enable.delivery.reports</c>) Confluent takes no handler.</summary>
+    private async ValueTask ProduceUnreportedAsync(
+        TopicPartition destination, Message<byte[]?, byte[]?> message, long startedAt, CancellationToken cancellationToken)
+    {
         try
         {
             await Producer.ProduceAsync(destination, message, cancellationToken).ConfigureAwait(false);
@@ -143,6 +184,9 @@ internal sealed class KafkaProducerClient(string output, string topic, string? b
 
         return copy;
     }
+
+    // Made once, on the first completion: every pooled completion records through it.
+    private Action<long, string, string?> RecordProduceCallback => _recordProduceCallback ??= RecordProduce;
 
     private void RecordProduce(long startedAt, string topic, string? error)
     {

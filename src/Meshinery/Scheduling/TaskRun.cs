@@ -33,6 +33,11 @@ internal sealed class TaskRun : IWorkItem
     private readonly MeshineryDiagnostics _diagnostics;
     private readonly RunQueue _runLoop;
     private Task? _pending;
+
+    // AdvanceWhenDone's work, awaited as the ValueTask it is: AsTask would allocate a wrapper per write whose task is
+    // backed by a pooled source (a Kafka produce).
+    private ValueTask _pendingWork;
+    private bool _awaitsWork;
     private Step? _recoveryStep;
     private EmittedItems? _emitted;
     private long _stepStartedAt;
@@ -103,7 +108,7 @@ internal sealed class TaskRun : IWorkItem
     public bool IsAtEnd => StepIndex >= Pipeline.Steps.Length;
 
     /// <summary>Whether the executing step left a pending task (its continuation takes the run on).</summary>
-    public bool IsPending => _pending is not null;
+    public bool IsPending => _pending is not null || _awaitsWork;
 
     /// <summary>The key the task's <see cref="OrderingPolicy"/> keeps the run in order by, or <see langword="null"/>.</summary>
     public object? OrderKey { get; set; }
@@ -159,6 +164,9 @@ internal sealed class TaskRun : IWorkItem
         Failure = null;
         _recoveryStep = null;
         _emitted = null;
+        _pending = null;
+        _pendingWork = default;
+        _awaitsWork = false;
         OrderKey = null;
         Acknowledger = null;
         ExecutionContext = null;
@@ -210,7 +218,8 @@ internal sealed class TaskRun : IWorkItem
         }
         else
         {
-            AwaitPending(work.AsTask());
+            _pendingWork = work;
+            _awaitsWork = true; // completed by OnPendingCompleted: the result, then Advance
         }
     }
 
@@ -316,9 +325,9 @@ internal sealed class TaskRun : IWorkItem
 
             ExecutionContext.Run(ExecutionContext!, s_executeStep, this); // set for every run when it starts
         }
-        while (Phase == RunPhase.Step && !IsAtEnd && _pending is null);
+        while (Phase == RunPhase.Step && !IsAtEnd && !IsPending);
 
-        if (_pending is not null)
+        if (IsPending)
         {
             HandOffToPending();
         }
@@ -416,7 +425,7 @@ internal sealed class TaskRun : IWorkItem
             Fault(error, step);
         }
 
-        if (_pending is null && step.IsTimed)
+        if (!IsPending && step.IsTimed)
         {
             _diagnostics.RecordStep(Task, step, _stepStartedAt);
         }
@@ -425,12 +434,23 @@ internal sealed class TaskRun : IWorkItem
     private void OnPendingCompleted()
     {
         TakeOver();
-        var pending = _pending!;
-        _pending = null;
         var step = ActiveStep;
         try
         {
-            step.CompletePending(this, pending);
+            if (_awaitsWork)
+            {
+                var work = _pendingWork;
+                _pendingWork = default;
+                _awaitsWork = false;
+                work.GetAwaiter().GetResult(); // once: a pooled source is recycled by it
+                Advance();
+            }
+            else
+            {
+                var pending = _pending!;
+                _pending = null;
+                step.CompletePending(this, pending);
+            }
         }
         catch (Exception error)
         {
@@ -446,7 +466,7 @@ internal sealed class TaskRun : IWorkItem
         // back to the pool; the run loop only sees ends, failures and retries.
         if (InlineSteps.TryRun(this))
         {
-            if (_pending is not null)
+            if (IsPending)
             {
                 HandOffToPending();
                 return;
@@ -465,11 +485,20 @@ internal sealed class TaskRun : IWorkItem
     /// <summary>Registers the continuation of the pending step and lets go of the run.</summary>
     private void HandOffToPending()
     {
-        var pending = _pending!;
+        var pending = _pending;
+        var work = _pendingWork;
 
         // Nothing may touch the run after this line: the continuation may already be handing it on. A task that has
-        // completed already gets its continuation queued to the thread pool, not run here, so chains never nest.
+        // completed already gets its continuation queued to the thread pool, not run here, so chains never nest (a
+        // pooled ValueTask source does the same with ConfigureAwait(false)).
         HandOff();
-        pending.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_onPendingCompleted);
+        if (pending is not null)
+        {
+            pending.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_onPendingCompleted);
+        }
+        else
+        {
+            work.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_onPendingCompleted);
+        }
     }
 }
