@@ -62,7 +62,7 @@ internal sealed class ConsumeLoop<T>(
             var all = partitions.All.ToList();
             var budget = settings.LastCommitBudget;
             commits.LetGo(consumer, all, rotation.Clear(all), waitForRuns: () => budget);
-            commits.Close();
+            commits.Close(budget);
             membership.Leave(consumer);
             KafkaLog.InputStopped(logger, input, KafkaFormat.Offsets(committer.Last));
             consumer.Close();
@@ -79,7 +79,7 @@ internal sealed class ConsumeLoop<T>(
         }
         finally
         {
-            commits.Close(); // nothing may use the consumer once it is disposed
+            commits.Close(settings.LastCommitBudget); // ended already after a stop; after a fatal error, before the consumer goes
             consumer.Dispose();
         }
     }

@@ -10,7 +10,8 @@ namespace Meshinery.Kafka;
 /// Reads one or more Kafka topics as a member of a consumer group. Hundreds of messages of one partition may be in
 /// flight at once and finish in any order; offsets are committed safely anyway: per partition, only up to the oldest
 /// message whose run has not ended (see <see cref="KafkaDelivery"/>). Commits happen every
-/// <see cref="KafkaOptions.CommitInterval"/>, when partitions are revoked (after their in-flight runs end or
+/// <see cref="KafkaOptions.CommitInterval"/> (on a commit thread of the input's own, so that reading never waits for
+/// one), when partitions are revoked (after their in-flight runs end or
 /// <see cref="KafkaOptions.RevocationTimeout"/> passes) and when the engine stops.
 /// </summary>
 /// <typeparam name="T">The message value type.</typeparam>

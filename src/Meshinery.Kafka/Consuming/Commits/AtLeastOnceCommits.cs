@@ -40,8 +40,8 @@ internal sealed class AtLeastOnceCommits<T>(OffsetCommitter committer, CommitThr
         }
     }
 
-    /// <summary>Ends the commit thread (after a commit in flight returns).</summary>
-    public override void Close() => thread.Join();
+    /// <summary>Ends the commit thread (after a commit in flight returns, up to <paramref name="timeout"/>).</summary>
+    public override void Close(TimeSpan timeout) => thread.Join(timeout);
 
     private static List<(PartitionState<T> Partition, TopicPartitionOffset Offset)> ToCommit(IEnumerable<PartitionState<T>> partitions)
     {

@@ -34,8 +34,11 @@ internal abstract class CommitPolicy<T>(OffsetCommitter committer)
     /// <summary>The commit interval passed. Must not wait for the broker: the consume thread goes on reading.</summary>
     public abstract void CommitFinished(IConsumer<byte[], byte[]> consumer, IEnumerable<PartitionState<T>> partitions);
 
-    /// <summary>Ends what the policy runs beside the consume thread; called before the consumer is closed or disposed.</summary>
-    public virtual void Close()
+    /// <summary>
+    /// Ends what the policy runs beside the consume thread, waiting up to <paramref name="timeout"/>; called before the
+    /// consumer is closed or disposed.
+    /// </summary>
+    public virtual void Close(TimeSpan timeout)
     {
     }
 

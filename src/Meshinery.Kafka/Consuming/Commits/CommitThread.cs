@@ -75,8 +75,12 @@ internal sealed class CommitThread<T>(string input, OffsetCommitter committer, T
         return WaitIdle(budget);
     }
 
-    /// <summary>Ends the thread before the consumer is disposed; waits for a commit in flight, as its result matters.</summary>
-    public void Join()
+    /// <summary>
+    /// Ends the thread before the consumer is closed: waits up to <paramref name="timeout"/> for a commit in flight (its
+    /// result is recorded). One librdkafka still holds then returns when the consumer closes (Confluent's handle is
+    /// released only once the call in progress has returned).
+    /// </summary>
+    public void Join(TimeSpan timeout)
     {
         Thread? thread;
         lock (_gate)
@@ -87,7 +91,7 @@ internal sealed class CommitThread<T>(string input, OffsetCommitter committer, T
             thread = _thread;
         }
 
-        thread?.Join();
+        thread?.Join(timeout);
     }
 
     private TimeSpan WaitIdle(TimeSpan budget)
