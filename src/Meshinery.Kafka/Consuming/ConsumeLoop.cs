@@ -6,7 +6,8 @@ namespace Meshinery.Kafka;
 /// <summary>
 /// The input's consume thread, which owns the Kafka consumer: it reads what is ready (up to a batch), tracks and
 /// deserializes each message, lets flow control pause a partition the moment it reaches its limit, hands the batch to
-/// the rotation, commits every commit interval, and at stop makes the last commits and leaves the group.
+/// the rotation, hands the finished offsets to the commit policy every commit interval (which never waits for the
+/// broker there), and at stop makes the last commits and leaves the group.
 /// </summary>
 internal sealed class ConsumeLoop<T>(
     string input,
@@ -61,6 +62,7 @@ internal sealed class ConsumeLoop<T>(
             var all = partitions.All.ToList();
             var budget = settings.LastCommitBudget;
             commits.LetGo(consumer, all, rotation.Clear(all), waitForRuns: () => budget);
+            commits.Close(budget);
             membership.Leave(consumer);
             KafkaLog.InputStopped(logger, input, KafkaFormat.Offsets(committer.Last));
             consumer.Close();
@@ -77,6 +79,7 @@ internal sealed class ConsumeLoop<T>(
         }
         finally
         {
+            commits.Close(settings.LastCommitBudget); // ended already after a stop; after a fatal error, before the consumer goes
             consumer.Dispose();
         }
     }

@@ -10,7 +10,8 @@ namespace Meshinery.Kafka;
 /// Reads one or more Kafka topics as a member of a consumer group. Hundreds of messages of one partition may be in
 /// flight at once and finish in any order; offsets are committed safely anyway: per partition, only up to the oldest
 /// message whose run has not ended (see <see cref="KafkaDelivery"/>). Commits happen every
-/// <see cref="KafkaOptions.CommitInterval"/>, when partitions are revoked (after their in-flight runs end or
+/// <see cref="KafkaOptions.CommitInterval"/> (on a commit thread of the input's own, so that reading never waits for
+/// one), when partitions are revoked (after their in-flight runs end or
 /// <see cref="KafkaOptions.RevocationTimeout"/> passes) and when the engine stops.
 /// </summary>
 /// <typeparam name="T">The message value type.</typeparam>
@@ -85,8 +86,10 @@ public sealed class KafkaInput<T> : InputSource<T>, IReportInputHealth
     public IReadOnlyDictionary<TopicPartition, long> CommittedOffsets => _committer?.Last ?? new Dictionary<TopicPartition, long>();
 
     /// <summary>
-    /// Raised on the input's consume thread after each successful commit, with the offsets committed. Keep handlers
-    /// quick: the input reads no messages while they run.
+    /// Raised after each successful commit, with the offsets committed: on the input's commit thread for the periodic
+    /// commits (at least once), on its consume thread for the others (the last commits of partitions let go, and every
+    /// commit at most once). Keep handlers quick and thread-safe: the input reads no messages while a handler runs on its
+    /// consume thread, and commits nothing more while one runs on its commit thread.
     /// </summary>
     public event EventHandler<IReadOnlyList<TopicPartitionOffset>>? Committed;
 
@@ -122,7 +125,8 @@ public sealed class KafkaInput<T> : InputSource<T>, IReportInputHealth
             _health?.Progressed();
             Committed?.Invoke(this, offsets);
         }, context.TimeProvider, metrics);
-        var commits = CommitPolicy<T>.For(settings.Delivery, _committer, _rotation, _stopRequested);
+        var commits = CommitPolicy<T>.For(
+            settings.Delivery, committer, _rotation, _stopRequested, () => new CommitThread<T>(Name, committer, context.TimeProvider, context.ReportFatalError, logger));
         _flow = new FlowControl<T>(Name, settings.MaxPendingPerPartition, commits.Pending, logger);
         var partitions = _partitions = new PartitionSet<T>(
             Name, settings.GroupId, _options, commits, _flow, _rotation, acknowledged, settings.RevocationTimeout,

@@ -78,6 +78,8 @@ internal sealed record KafkaInputSettings<T>(
             problems.Add(new("KafkaOptions.Assignment", $"Kafka input '{input}' sets no Assignment of its own, and KafkaOptions.Assignment is a static assignment ({sharedStatic}); a static assignment names partitions of particular topics, so set it on the input (KafkaInputOptions.Assignment); only group protocols, static membership and custom assignments (such as PartitionAssignment.ByInstance) can be shared"));
         }
 
+        CheckCommitSettingsKept(input, options, shared, problems);
+
         var assignment = options.Assignment ?? shared.Assignment ?? DefaultAssignment(options, shared);
         if (options.Copartitioned && assignment is { KeepsPartitionNumbersTogether: false })
         {
@@ -107,6 +109,24 @@ internal sealed record KafkaInputSettings<T>(
                 BuildConsumerConfig(input, bootstrapServers, groupId!, options, shared, assignment),
                 assignment,
                 options.Copartitioned);
+    }
+
+    /// <summary>
+    /// librdkafka's own commits would break at least once: its auto-commit commits what was read (or stored), not what
+    /// finished. Meshinery forces both settings off; one a user turned on is refused, so that nobody believes it works.
+    /// </summary>
+    private static void CheckCommitSettingsKept(string input, KafkaInputOptions<T> options, KafkaOptions shared, List<KeyValuePair<string, string>> problems)
+    {
+        foreach (var (where, config) in new[] { ("ConsumerConfig", options.ConsumerConfig), ("KafkaOptions.ConsumerConfig", shared.ConsumerConfig) })
+        {
+            foreach (var key in (string[])["enable.auto.commit", "enable.auto.offset.store"])
+            {
+                if (config.TryGetValue(key, out var value) && !string.Equals(value.Trim(), "false", StringComparison.OrdinalIgnoreCase))
+                {
+                    problems.Add(new($"{where}[{key}]", $"Kafka input '{input}': '{key}' must stay false (was '{value}'): Meshinery commits each partition only up to its oldest unfinished message, on a commit thread of its own every CommitInterval; librdkafka's own commits would commit messages whose runs have not ended. Remove the setting; tune KafkaOptions.CommitInterval instead"));
+                }
+            }
+        }
     }
 
     /// <summary>

@@ -54,12 +54,25 @@ internal sealed class PartitionState<T>(TopicPartition topicPartition, Acknowled
 
     /// <summary>At least once: the offset below which every message is finished, when it moved since the last commit.</summary>
     public TopicPartitionOffset? FinishedOffsetToCommit() =>
-        !_revoked && Tracker.CommittableOffset is { } offset && offset > _lastCommitted
+        !_revoked && Tracker.CommittableOffset is { } offset && offset > Interlocked.Read(ref _lastCommitted)
             ? new TopicPartitionOffset(TopicPartition, new Offset(offset))
             : null;
 
-    /// <summary>Records a successful commit (consume thread).</summary>
-    public void Committed(long offset) => _lastCommitted = Math.Max(_lastCommitted, offset);
+    /// <summary>Records a successful commit (the commit thread, or the consume thread for last commits).</summary>
+    public void Committed(long offset)
+    {
+        var seen = Interlocked.Read(ref _lastCommitted);
+        while (offset > seen)
+        {
+            var before = Interlocked.CompareExchange(ref _lastCommitted, offset, seen);
+            if (before == seen)
+            {
+                return;
+            }
+
+            seen = before;
+        }
+    }
 
     public void Revoke() => _revoked = true;
 

@@ -53,4 +53,7 @@ internal static partial class KafkaLog
 
     [LoggerMessage(114, LogLevel.Warning, "Kafka input '{Input}' could not commit {NotCommitted} for the partitions it lets go ({Code}: {Reason}; {Attempts} attempt(s)); the next owner redoes them from their last committed offsets. Committed: {Committed}")]
     public static partial void LastCommitFailed(ILogger logger, string input, string notCommitted, ErrorCode code, string reason, int attempts, string committed);
+
+    [LoggerMessage(116, LogLevel.Critical, "Kafka input '{Input}': its commit thread failed; the engine stops")]
+    public static partial void CommitThreadFailed(ILogger logger, Exception exception, string input);
 }

@@ -26,7 +26,11 @@ public sealed class KafkaOptions
 
     /// <summary>
     /// How often inputs commit the offsets finished since the last commit (nothing is sent when no offset moved). A
-    /// crash redoes what finished since the last commit, so it is short. Default: 200 ms.
+    /// crash redoes what finished since the last commit, so it is short. The commits are made on each input's commit
+    /// thread, never on its consume thread: a commit that takes longer than this (librdkafka retrying a coordinator
+    /// error, a rejoin ahead of it) delays the next one, which then carries the newest finished offsets, while reading
+    /// goes on. Used by <see cref="KafkaDelivery.AtLeastOnce"/> only (at most once commits what it reads before handing
+    /// it out). Default: 200 ms.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
     public TimeSpan CommitInterval { get; set; } = TimeSpan.FromMilliseconds(200);
@@ -63,7 +67,8 @@ public sealed class KafkaOptions
 
     /// <summary>
     /// Extra librdkafka consumer settings, applied before the ones Meshinery needs (group, offsets are committed by
-    /// Meshinery, so <c>enable.auto.commit</c> and <c>enable.auto.offset.store</c> are always off). Unless set here,
+    /// Meshinery, so <c>enable.auto.commit</c> and <c>enable.auto.offset.store</c> are always off: setting either to
+    /// anything but <c>false</c> fails the start, naming it). Unless set here,
     /// Meshinery uses <c>reconnect.backoff.ms</c> 100, <c>reconnect.backoff.max.ms</c> 1000 and
     /// <c>fetch.error.backoff.ms</c> 100 (librdkafka: 100, 10000, 500), so that reading resumes within about a second
     /// after a broker returns or a fetch fails.

@@ -92,4 +92,34 @@ public class KafkaConfigurationTests(KafkaFixture kafka)
         error.Message.Should().Contain("task 'no-group', setting GroupId: Kafka input 'a' has no consumer group")
             .And.Contain("task 'bad-limit', setting MaxPendingPerPartition: Kafka input 'b': must be at least 1 (was 0)");
     }
+
+    [Fact]
+    public async Task BuildEngine_LibrdkafkaAutoCommitTurnedOn_RefusedNamingTheSetting()
+    {
+        var services = new ServiceCollection();
+        services.AddMeshinery(mesh => mesh
+            .UseKafka(options =>
+            {
+                options.BootstrapServers = kafka.BootstrapServers;
+                options.ConsumerConfig["enable.auto.offset.store"] = "true";
+            })
+            .AddTask<Order>("auto", task => task.ReadFrom(new KafkaInput<Order>("a", o =>
+            {
+                o.GroupId = "g";
+                o.ConsumerConfig["enable.auto.commit"] = "true";
+            })))
+            .AddTask<Order>("kept-off", task => task.ReadFrom(new KafkaInput<Order>("b", o =>
+            {
+                o.GroupId = "g2";
+                o.ConsumerConfig["enable.auto.commit"] = "false";
+            }))));
+        await using var provider = services.BuildServiceProvider();
+
+        var build = () => provider.GetRequiredService<MeshineryEngine>();
+
+        var error = build.Should().Throw<MeshineryConfigurationException>().Which;
+        error.Message.Should().Contain("task 'auto', setting ConsumerConfig[enable.auto.commit]: Kafka input 'a': 'enable.auto.commit' must stay false (was 'true')")
+            .And.Contain("setting KafkaOptions.ConsumerConfig[enable.auto.offset.store]: Kafka input 'a': 'enable.auto.offset.store' must stay false")
+            .And.NotContain("Kafka input 'b': 'enable.auto.commit'", "setting it to false is allowed");
+    }
 }

@@ -11,10 +11,11 @@ internal abstract class CommitPolicy<T>(OffsetCommitter committer)
     protected OffsetCommitter Committer { get; } = committer;
 
     /// <summary>The one place that tells the modes apart.</summary>
-    public static CommitPolicy<T> For(KafkaDelivery delivery, OffsetCommitter committer, HandOutRotation<T> rotation, WaitSignal stopRequested) =>
+    public static CommitPolicy<T> For(
+        KafkaDelivery delivery, OffsetCommitter committer, HandOutRotation<T> rotation, WaitSignal stopRequested, Func<CommitThread<T>> commitThread) =>
         delivery switch
         {
-            KafkaDelivery.AtLeastOnce => new AtLeastOnceCommits<T>(committer),
+            KafkaDelivery.AtLeastOnce => new AtLeastOnceCommits<T>(committer, commitThread()),
             KafkaDelivery.AtMostOnce => new AtMostOnceCommits<T>(committer, rotation, stopRequested),
             _ => throw new ArgumentOutOfRangeException(nameof(delivery), delivery, "unknown delivery mode"),
         };
@@ -30,8 +31,16 @@ internal abstract class CommitPolicy<T>(OffsetCommitter committer)
     {
     }
 
-    /// <summary>The commit interval passed.</summary>
+    /// <summary>The commit interval passed. Must not wait for the broker: the consume thread goes on reading.</summary>
     public abstract void CommitFinished(IConsumer<byte[], byte[]> consumer, IEnumerable<PartitionState<T>> partitions);
+
+    /// <summary>
+    /// Ends what the policy runs beside the consume thread, waiting up to <paramref name="timeout"/>; called before the
+    /// consumer is closed or disposed.
+    /// </summary>
+    public virtual void Close(TimeSpan timeout)
+    {
+    }
 
     /// <summary>
     /// The last commit for partitions let go (revoked, or the input stops), whose messages not taken by the engine were
