@@ -42,6 +42,9 @@ for (var i = 0; i < args.Length; i++)
         case "--max-in-flight" when i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var slots) && slots > 0:
             scaleOutArguments.AddRange(["--max-in-flight", args[++i]]);
             break;
+        case "--linger-ms" when i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out _):
+            scaleOutArguments.AddRange(["--linger-ms", args[++i]]);
+            break;
         case "--experiment" when i + 1 < args.Length:
             experiment = args[++i];
             break;
@@ -63,7 +66,7 @@ for (var i = 0; i < args.Length; i++)
             return 0;
         default:
             Console.Error.WriteLine($"unknown or incomplete option '{args[i]}'");
-            Console.Error.WriteLine("usage: ./build.sh faults [--scenario NAME[,NAME...]] [--soak-minutes N (at most 240)] [--results DIR] [--assignment range|roundrobin|cooperative-sticky (churn)] [--max-in-flight N (scale-out)] [--list] | --experiment outage-clients [--debug CONTEXTS|none] [--child inherit|cloexec] [--results DIR]");
+            Console.Error.WriteLine("usage: ./build.sh faults [--scenario NAME[,NAME...]] [--soak-minutes N (at most 240)] [--results DIR] [--assignment range|roundrobin|cooperative-sticky (churn)] [--max-in-flight N] [--linger-ms N] (scale-out) [--list] | --experiment outage-clients [--debug CONTEXTS|none] [--child inherit|cloexec] [--results DIR]");
             return 2;
     }
 }

@@ -1,22 +1,26 @@
 using System.Diagnostics;
 using System.Globalization;
+using Meshinery.Faults.Observation;
 using Meshinery.Faults.Reporting;
 
 namespace Meshinery.Faults.Scenarios;
 
 /// <summary>
 /// Issue 8's scale-out figure: the same orders through 1 instance, then through 3 instances of one group, each on a
-/// fresh cluster with fresh 12-partition topics. Each phase waits for its group to settle before it seeds, so the
-/// throughput (outputs per second from the first output to the last) measures processing, not joining.
+/// fresh cluster with fresh 12-partition topics. Each phase waits for its group to settle, then runs a warm-up batch
+/// of 6,000 orders per instance (each process's JIT tier-up and first fetches happen there), then seeds the measured
+/// orders, so the throughput (outputs per second from the first measured output to the last) measures processing, not
+/// joining or compiling. The warm-up batch's own rate is reported too: it is what a cold start gets.
 /// </summary>
 /// <param name="sampleArguments">More sample options for every instance of both phases (e.g. <c>--max-in-flight 50</c>).</param>
 internal sealed class ScaleOutScenario(IReadOnlyList<string> sampleArguments) : Scenario
 {
     private const int Orders = 24_000;
+    private const int WarmUpOrdersPerInstance = 6_000;
 
     public override string Name => "scale-out";
 
-    public override string Description => "24,000 orders on 12 partitions through 1 instance, then through 3 instances of one group (fresh topics each)"
+    public override string Description => "1 instance, then 3 instances of one group (fresh 12-partition topics each): 6,000 warm-up orders per instance, then 24,000 measured orders"
         + (sampleArguments.Count == 0 ? "" : $"; sample options {string.Join(' ', sampleArguments)}");
 
     public override int Partitions => 12;
@@ -34,7 +38,10 @@ internal sealed class ScaleOutScenario(IReadOnlyList<string> sampleArguments) : 
         }
 
         var ratio = one.ThroughputPerSecond > 0 ? Math.Round(three.ThroughputPerSecond / one.ThroughputPerSecond, 2) : 0;
-        run.Note(string.Create(CultureInfo.InvariantCulture, $"throughput 1 instance {one.ThroughputPerSecond:N0}/s, 3 instances {three.ThroughputPerSecond:N0}/s: ratio {ratio:F2} (issue 8 asks at least 2.4)"));
+        var coldOne = one.Recovery["warm-up outputs/s"];
+        var coldThree = three.Recovery["warm-up outputs/s"];
+        var coldRatio = coldOne > 0 ? Math.Round(coldThree!.Value / coldOne.Value, 2) : 0;
+        run.Note(string.Create(CultureInfo.InvariantCulture, $"throughput 1 instance {one.ThroughputPerSecond:N0}/s, 3 instances {three.ThroughputPerSecond:N0}/s: ratio {ratio:F2} (issue 8 asks at least 2.4); warm-up batches {coldOne:N0}/s and {coldThree:N0}/s: ratio {coldRatio:F2}"));
         return three with
         {
             Scenario = Name,
@@ -49,6 +56,7 @@ internal sealed class ScaleOutScenario(IReadOnlyList<string> sampleArguments) : 
                 ["outputs/s, 1 instance"] = one.ThroughputPerSecond,
                 ["outputs/s, 3 instances"] = three.ThroughputPerSecond,
                 ["ratio 3 : 1"] = ratio,
+                ["warm-up ratio 3 : 1"] = coldRatio,
             },
             Instances = [.. one.Instances.Select(i => i with { Name = "1:" + i.Name }), .. three.Instances.Select(i => i with { Name = "3:" + i.Name })],
             LogCounts = one.LogCounts.ToDictionary(c => c.Key, c => c.Value + three.LogCounts.GetValueOrDefault(c.Key), StringComparer.Ordinal),
@@ -67,6 +75,12 @@ internal sealed class ScaleOutScenario(IReadOnlyList<string> sampleArguments) : 
         }
 
         var settled = await run.WaitForSettledGroupAsync(WorkDeadline).ConfigureAwait(false);
+        var warmUpFrom = run.Clock.Now;
+        var warmUpOrders = WarmUpOrdersPerInstance * instances; // every process compiles the same code: the same batch each
+        await run.Seeder.ProduceAsync(warmUpOrders).ConfigureAwait(false);
+        var warmedUp = await run.WaitForEverythingAsync(WorkDeadline).ConfigureAwait(false);
+        var warmUp = Rate(run.Watcher.Seen.Where(o => !o.DeadLetter && o.At >= warmUpFrom));
+
         var tool = Process.GetCurrentProcess();
         var cpuBefore = run.Instances.Select(i => i.CpuTime() ?? TimeSpan.Zero).Append(tool.TotalProcessorTime).ToList();
         var from = run.Clock.Now;
@@ -76,17 +90,23 @@ internal sealed class ScaleOutScenario(IReadOnlyList<string> sampleArguments) : 
         tool.Refresh();
         var cpuAfter = run.Instances.Select(i => i.CpuTime() ?? TimeSpan.Zero).Append(tool.TotalProcessorTime).ToList();
 
-        var outputs = run.Watcher.Seen.Where(o => !o.DeadLetter).Select(o => o.At).Order().ToList();
-        var throughput = outputs.Count > 1 ? outputs.Count / (outputs[^1] - outputs[0]).TotalSeconds : 0;
+        var throughput = Rate(run.Watcher.Seen.Where(o => !o.DeadLetter && o.At >= from));
         var names = run.Instances.Select(i => i.Name).Append("tool (embedded cluster, seeder, watcher)");
         var cpu = string.Join(", ", names.Zip(cpuBefore.Zip(cpuAfter, (b, a) => a - b), (n, c) => string.Create(CultureInfo.InvariantCulture, $"{n} {100 * c / window:F0} %")));
         List<string> notes =
         [
-            $"group settled before seeding: {settled}; all outputs written: {done}",
+            $"group settled before seeding: {settled}; warm-up batch ({warmUpOrders:N0} orders) written: {warmedUp}; all outputs written: {done}",
             string.Create(CultureInfo.InvariantCulture, $"CPU from seeding to the last output ({window.TotalSeconds:F1} s; 100 % = one core, the machine has {Environment.ProcessorCount}): {cpu}"),
         ];
         await run.StopAllAsync(ExitDeadline).ConfigureAwait(false);
-        return await run.FinishAsync($"{Orders:N0} orders, 12 partitions, {instances} instance(s)", "none", 0, throughput,
-            new Dictionary<string, double?> { ["outputs/s"] = Math.Round(throughput) }, notes: notes).ConfigureAwait(false);
+        return await run.FinishAsync($"{warmUpOrders:N0} + {Orders:N0} orders, 12 partitions, {instances} instance(s)", "none", 0, throughput,
+            new Dictionary<string, double?> { ["outputs/s"] = Math.Round(throughput), ["warm-up outputs/s"] = Math.Round(warmUp) }, notes: notes).ConfigureAwait(false);
+    }
+
+    /// <summary>Outputs per second from the first of <paramref name="outputs"/> to the last.</summary>
+    private static double Rate(IEnumerable<Observed> outputs)
+    {
+        var at = outputs.Select(o => o.At).Order().ToList();
+        return at.Count > 1 ? at.Count / (at[^1] - at[0]).TotalSeconds : 0;
     }
 }
