@@ -60,6 +60,9 @@ internal sealed class CollectorSink : OutputSink<RoutedEvent>
 
     public override bool IsTransient(Exception exception) => _changelog.IsTransient(exception);
 
+    // IsNonBlocking stays false although both inner outputs are non-blocking: a write takes its group table's lock,
+    // which other runs' writes, expiries and revocations hold, so it may wait.
+
     public override async ValueTask WriteAsync(RoutedEvent item, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(item);

@@ -58,6 +58,12 @@ public abstract class OutputSink
 /// An output of a task. The engine awaits <see cref="WriteAsync"/> until the write is durable before the run's
 /// input item is acknowledged: that is what makes delivery at-least-once.
 /// </summary>
+/// <remarks>
+/// A sink that wraps another one (to observe, count or decorate its writes) should forward
+/// <see cref="OutputSink.Validate"/>, <see cref="OutputSink.StartAsync"/>, <see cref="OutputSink.StopAsync"/>,
+/// <see cref="OutputSink.IsTransient"/> and <see cref="OutputSink.IsNonBlocking"/> to the inner sink: the defaults
+/// would hide its settings' checks, its lifecycle, its outage detection and its non-blocking writes.
+/// </remarks>
 /// <typeparam name="T">The item type.</typeparam>
 public abstract class OutputSink<T> : OutputSink
 {
