@@ -147,6 +147,14 @@ internal sealed partial class ScenarioRun : IAsyncDisposable
         var malformed = produced.Where(m => m.Malformed).Select(m => m.Key).ToHashSet(StringComparer.Ordinal);
         while (true)
         {
+            // Building the sets costs the tool CPU the instances share: only once the counts could match, or at the end.
+            var deadlinePassed = Clock.Now >= until;
+            if (!deadlinePassed && (Watcher.Outputs < orders.Count || Watcher.DeadLetters < malformed.Count))
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(100)).ConfigureAwait(false);
+                continue;
+            }
+
             var seen = Watcher.Seen;
             var outputs = seen.Where(o => !o.DeadLetter).Select(o => o.Key).ToHashSet(StringComparer.Ordinal);
             var deadLetters = seen.Where(o => o.DeadLetter).Select(o => o.Key).ToHashSet(StringComparer.Ordinal);
@@ -156,7 +164,7 @@ internal sealed partial class ScenarioRun : IAsyncDisposable
                 return true;
             }
 
-            if (Clock.Now >= until)
+            if (deadlinePassed)
             {
                 Note($"deadline: {orders.Count(o => !outputs.Contains(o))} order(s) without output, {malformed.Count(m => !deadLetters.Contains(m))} malformed without dead letter");
                 return false;
