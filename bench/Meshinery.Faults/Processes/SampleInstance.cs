@@ -19,6 +19,7 @@ internal sealed partial class SampleInstance : IAsyncDisposable
     private readonly ConcurrentQueue<(TimeSpan At, bool Error, string Text)> _lines = new();
     private readonly TaskCompletionSource _stdoutClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _stderrClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Dictionary<string, TimeSpan> _jitThreads = new(StringComparer.Ordinal);
     private long _processed;
 
     private SampleInstance(string name, Process process, RunClock clock)
@@ -160,12 +161,53 @@ internal sealed partial class SampleInstance : IAsyncDisposable
     }
 
     /// <summary>CPU time (user + system) the process has used so far, from /proc; <see langword="null"/> once it exited.</summary>
-    public TimeSpan? CpuTime()
+    public TimeSpan? CpuTime() => ReadCpuTime($"/proc/{Id}/stat");
+
+    /// <summary>
+    /// CPU time the runtime's tiered-compilation threads have used so far (they promote hot methods to optimized code
+    /// in the background), from /proc; a thread that exited when idle still counts. <see langword="null"/> once the
+    /// process exited.
+    /// </summary>
+    public TimeSpan? JitCpuTime()
+    {
+        try
+        {
+            foreach (var task in Directory.EnumerateDirectories($"/proc/{Id}/task"))
+            {
+                // The kernel keeps 15 characters of ".NET Tiered Compilation Worker". A thread may exit while it is read.
+                if (ReadText(Path.Combine(task, "comm"))?.StartsWith(".NET Tiered", StringComparison.Ordinal) == true &&
+                    ReadCpuTime(Path.Combine(task, "stat")) is { } used)
+                {
+                    _jitThreads[task] = used;
+                }
+            }
+        }
+        catch (IOException)
+        {
+            return null; // the process exited
+        }
+
+        return _jitThreads.Values.Aggregate(TimeSpan.Zero, (sum, used) => sum + used);
+    }
+
+    private static string? ReadText(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    private static TimeSpan? ReadCpuTime(string statPath)
     {
         try
         {
             // Fields 14 and 15 (utime, stime) in clock ticks; the command name (field 2) may hold spaces, so count from its ')'.
-            var stat = File.ReadAllText($"/proc/{Id}/stat");
+            var stat = File.ReadAllText(statPath);
             var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
             var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
             return TimeSpan.FromSeconds(ticks / 100.0); // USER_HZ is 100 on Linux
