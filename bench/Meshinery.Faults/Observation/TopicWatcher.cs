@@ -6,12 +6,18 @@ using Meshinery.Faults.Processes;
 
 namespace Meshinery.Faults.Observation;
 
-/// <summary>One message on the output or dead-letter topic, when the watcher saw it.</summary>
-internal sealed record Observed(TimeSpan At, bool DeadLetter, string Key, string? EnrichedBy, int SourcePartition, long SourceOffset);
+/// <summary>
+/// One message on the output or dead-letter topic: when the watcher saw it (<paramref name="At"/>, run clock) and when
+/// its producer wrote it (<paramref name="WrittenAt"/>, the message's create time, UTC, millisecond resolution).
+/// </summary>
+internal sealed record Observed(TimeSpan At, DateTime WrittenAt, bool DeadLetter, string Key, string? EnrichedBy, int SourcePartition, long SourceOffset);
 
 /// <summary>
 /// Reads the output and dead-letter topics from the beginning for the whole run (no group, nothing committed), with
 /// reconnect backoffs of at most 100 ms so that its own recovery after a broker outage does not hide the sample's.
+/// It can be paused (<see cref="Pause"/>) while a measurement must not share the machine with its fetches: the embedded
+/// broker finds a fetch's offset by walking the partition's log from its start, so reading a long output log costs it
+/// more with every message.
 /// </summary>
 internal sealed class TopicWatcher : IDisposable
 {
@@ -22,6 +28,9 @@ internal sealed class TopicWatcher : IDisposable
     private readonly RunClock _clock;
     private readonly CancellationTokenSource _stop = new();
     private readonly Thread _thread;
+    private readonly List<TopicPartition> _partitions;
+    private volatile bool _pauseRequested;
+    private bool _paused;
     private long _outputs;
     private long _deadLetters;
 
@@ -39,9 +48,9 @@ internal sealed class TopicWatcher : IDisposable
             ReconnectBackoffMaxMs = 100,
             Debug = debug,
         }), "watcher", log).SetErrorHandler((_, _) => { }).Build(); // outages are the point; the scenario logs them itself
-        var partitions = Enumerable.Range(0, topics.Partitions).Select(p => new TopicPartition(topics.Output, p))
+        _partitions = Enumerable.Range(0, topics.Partitions).Select(p => new TopicPartition(topics.Output, p))
             .Append(new TopicPartition(topics.DeadLetters, 0)).ToList();
-        _consumer.Assign(partitions.Select(p => new TopicPartitionOffset(p, Offset.Beginning)));
+        _consumer.Assign(_partitions.Select(p => new TopicPartitionOffset(p, Offset.Beginning)));
         _thread = new Thread(Run) { IsBackground = true, Name = "faults-watcher" };
         _thread.Start();
     }
@@ -51,6 +60,12 @@ internal sealed class TopicWatcher : IDisposable
     public long DeadLetters => Interlocked.Read(ref _deadLetters);
 
     public IReadOnlyCollection<Observed> Seen => _seen;
+
+    /// <summary>Stops fetching (within the consume timeout, 100 ms) until <see cref="Resume"/>; what was fetched is still read.</summary>
+    public void Pause() => _pauseRequested = true;
+
+    /// <summary>Fetches again from where it stopped.</summary>
+    public void Resume() => _pauseRequested = false;
 
     /// <summary>The first output or dead letter seen at or after <paramref name="after"/>.</summary>
     public TimeSpan? FirstAfter(TimeSpan after) => _seen.Where(o => o.At >= after).Select(o => (TimeSpan?)o.At).FirstOrDefault();
@@ -76,6 +91,20 @@ internal sealed class TopicWatcher : IDisposable
     {
         while (!_stop.IsCancellationRequested)
         {
+            if (_pauseRequested != _paused)
+            {
+                // The consumer is used from this thread only.
+                _paused = _pauseRequested;
+                if (_paused)
+                {
+                    _consumer.Pause(_partitions);
+                }
+                else
+                {
+                    _consumer.Resume(_partitions);
+                }
+            }
+
             ConsumeResult<string, string>? result;
             try
             {
@@ -96,7 +125,7 @@ internal sealed class TopicWatcher : IDisposable
             if (deadLetter)
             {
                 Interlocked.Increment(ref _deadLetters);
-                _seen.Enqueue(new Observed(_clock.Now, true, result.Message.Key, null, -1, -1));
+                _seen.Enqueue(new Observed(_clock.Now, result.Message.Timestamp.UtcDateTime, true, result.Message.Key, null, -1, -1));
                 continue;
             }
 
@@ -105,6 +134,7 @@ internal sealed class TopicWatcher : IDisposable
             var root = json.RootElement;
             _seen.Enqueue(new Observed(
                 _clock.Now,
+                result.Message.Timestamp.UtcDateTime,
                 false,
                 result.Message.Key,
                 root.GetProperty("enrichedBy").GetString(),

@@ -113,6 +113,33 @@ internal sealed partial class ScenarioRun : IAsyncDisposable
     }
 
     /// <summary>
+    /// Waits until the output topic holds <paramref name="outputs"/> messages by its end offsets, without reading them
+    /// (for a measurement with the watcher paused); false at the deadline.
+    /// </summary>
+    public async Task<bool> WaitForOutputEndOffsetsAsync(long outputs, TimeSpan deadline)
+    {
+        var until = Clock.Now + deadline;
+        using var consumer = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig { BootstrapServers = Cluster.BootstrapServers, GroupId = "faults-watermarks" }).Build();
+        var partitions = Enumerable.Range(0, Topics.Partitions).Select(p => new TopicPartition(Topics.Output, p)).ToList();
+        while (true)
+        {
+            var written = partitions.Sum(p => consumer.QueryWatermarkOffsets(p, TimeSpan.FromSeconds(15)).High.Value);
+            if (written >= outputs)
+            {
+                return true;
+            }
+
+            if (Clock.Now >= until)
+            {
+                Note($"deadline: the output topic holds {written} of {outputs} messages");
+                return false;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(100)).ConfigureAwait(false); // each poll is a request per partition
+        }
+    }
+
+    /// <summary>
     /// Waits until the group has settled: every instance holds at least one input partition (by its own log) and
     /// together they hold each exactly once; false at the deadline.
     /// </summary>
