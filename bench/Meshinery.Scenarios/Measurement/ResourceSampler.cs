@@ -56,6 +56,13 @@ internal sealed class ResourceSampler : IDisposable
         return total;
     }
 
+    /// <summary>
+    /// CPU ticks (1/100 s) of the runtime's tiered-compilation threads so far (Linux only): the JIT promoting hot methods
+    /// in the background. A thread that exited takes its count with it.
+    /// </summary>
+    public static long JitTicks() =>
+        ThreadTimes().Values.Where(t => t.Name.StartsWith(".NET Tiered", StringComparison.Ordinal)).Sum(t => t.Ticks);
+
     /// <summary>CPU ticks (utime + stime, 1/100 s) and voluntary switches of each thread, keyed by thread id (Linux only).</summary>
     public static Dictionary<string, (string Name, long Ticks, long WakeUps)> ThreadTimes()
     {

@@ -61,6 +61,7 @@ internal sealed class SteadyWindow : IDisposable
             CpuSeconds = (close.Cpu - open.Cpu).TotalSeconds,
             AllocatedBytes = close.Allocated - open.Allocated,
             WakeUps = close.WakeUps - open.WakeUps,
+            JitCpuSeconds = Math.Max(0, close.JitTicks - open.JitTicks) / 100.0,
             OpenStamp = open.Stamp,
             CloseStamp = close.Stamp,
         };
@@ -108,17 +109,19 @@ internal sealed class SteadyWindow : IDisposable
 
     private Mark Take(bool opening)
     {
-        // The switch count is read per thread from /proc, which costs CPU (a few ms with hundreds of threads): it is
-        // read outside the CPU readings, before the window opens and after it closes.
-        var wakeUps = opening ? ResourceSampler.WakeUps() : 0;
+        // The switch counts and the JIT's ticks are read per thread from /proc, which costs CPU (a few ms with hundreds
+        // of threads): they are read outside the CPU readings, before the window opens and after it closes.
+        var (wakeUps, jitTicks) = opening ? (ResourceSampler.WakeUps(), ResourceSampler.JitTicks()) : (0, 0);
         var cpu = Environment.CpuUsage.TotalTime;
         var acked = _probe.Acked;
         var stamp = Stopwatch.GetTimestamp();
         var allocated = GC.GetTotalAllocatedBytes();
-        return new Mark(acked, stamp, cpu, allocated, opening ? wakeUps : ResourceSampler.WakeUps());
+        return opening
+            ? new Mark(acked, stamp, cpu, allocated, wakeUps, jitTicks)
+            : new Mark(acked, stamp, cpu, allocated, ResourceSampler.WakeUps(), ResourceSampler.JitTicks());
     }
 
-    private sealed record Mark(long Acked, long Stamp, TimeSpan Cpu, long Allocated, long WakeUps);
+    private sealed record Mark(long Acked, long Stamp, TimeSpan Cpu, long Allocated, long WakeUps, long JitTicks);
 }
 
 /// <summary>What a run's steady-state window measured (see <see cref="SteadyWindow"/>).</summary>
@@ -133,6 +136,9 @@ internal sealed record SteadyReport
     public long AllocatedBytes { get; init; }
 
     public long WakeUps { get; init; }
+
+    /// <summary>CPU the runtime's tiered compilation used in the window (counted in <see cref="CpuSeconds"/> too; 10 ms ticks).</summary>
+    public double JitCpuSeconds { get; init; }
 
     /// <summary>When the window opened and closed (<see cref="Stopwatch"/> stamps, comparable across the machine's processes).</summary>
     public long OpenStamp { get; init; }

@@ -127,6 +127,10 @@ internal sealed record ResultRow
     [JsonPropertyName("steady_cpu_us_per_message")]
     public double? SteadyCpuMicrosecondsPerMessage { get; init; }
 
+    /// <summary>Of <see cref="SteadyCpuMicrosecondsPerMessage"/>, what the runtime's tiered compilation used, in µs (median).</summary>
+    [JsonPropertyName("steady_jit_us_per_message")]
+    public double? SteadyJitMicrosecondsPerMessage { get; init; }
+
     /// <summary>Managed bytes allocated per message in the steady-state window.</summary>
     [JsonPropertyName("steady_allocated_bytes_per_message")]
     public double? SteadyAllocatedBytesPerMessage { get; init; }

@@ -57,6 +57,9 @@ internal sealed record RunMeasurement
     /// <summary>CPU per message in the steady-state window (after warm-up, before the tail), in µs.</summary>
     public double? SteadyCpuMicrosecondsPerMessage { get; init; }
 
+    /// <summary>Of <see cref="SteadyCpuMicrosecondsPerMessage"/>, what the runtime's tiered compilation used, in µs.</summary>
+    public double? SteadyJitMicrosecondsPerMessage { get; init; }
+
     public double? SteadyAllocatedBytesPerMessage { get; init; }
 
     public double? SteadyWakeUpsPerMessage { get; init; }
@@ -153,6 +156,7 @@ internal sealed record RunMeasurement
             AllocatedBytesPerMessage = report.Acked > 0 ? (double)report.AllocatedBytes / report.Acked : null,
             Collections = report.Collections,
             SteadyCpuMicrosecondsPerMessage = report.Steady is { Messages: > 0 } w ? w.CpuSeconds / w.Messages * 1e6 : null,
+            SteadyJitMicrosecondsPerMessage = report.Steady is { Messages: > 0 } j ? j.JitCpuSeconds / j.Messages * 1e6 : null,
             SteadyAllocatedBytesPerMessage = report.Steady is { Messages: > 0 } a ? (double)a.AllocatedBytes / a.Messages : null,
             SteadyWakeUpsPerMessage = report.Steady is { Messages: > 0 } u ? (double)u.WakeUps / u.Messages : null,
             SteadyThroughput = report.Steady is { Messages: > 0, Seconds: > 0 } t ? t.Messages / t.Seconds : null,
@@ -218,6 +222,7 @@ internal sealed record RunMeasurement
             AllocatedBytesPerMessage = Round(Median(ok.Select(r => r.AllocatedBytesPerMessage)), 0),
             Collections = (int)Median(ok.Select(r => (double)r.Collections)),
             SteadyCpuMicrosecondsPerMessage = Round(Median(ok.Select(r => r.SteadyCpuMicrosecondsPerMessage)), 1),
+            SteadyJitMicrosecondsPerMessage = Round(Median(ok.Select(r => r.SteadyJitMicrosecondsPerMessage)), 1),
             SteadyAllocatedBytesPerMessage = Round(Median(ok.Select(r => r.SteadyAllocatedBytesPerMessage)), 0),
             SteadyWakeUpsPerMessage = Round(Median(ok.Select(r => r.SteadyWakeUpsPerMessage)), 3),
             SteadyThroughputPerSecond = Round(Median(ok.Select(r => r.SteadyThroughput)), 1),
@@ -232,7 +237,7 @@ internal sealed record RunMeasurement
         ? string.Create(CultureInfo.InvariantCulture, $"idle: {fraction:P2} of a core ({SteadyCpuFraction:P2} without the JIT's tier-up), {WakeupsPerSecond:N0} wake-ups/s, peak {PeakMegabytes:N0} MB")
         : string.Create(
             CultureInfo.InvariantCulture,
-            $"{Throughput,9:N0}/s  p50 {P50,8:N1} ms  p99 {P99,8:N1} ms  cpu {CpuSeconds,6:N2} s  {WakeUpsPerMessage,6:N2} wake-ups/msg  {AllocatedBytesPerMessage,7:N0} B/msg  steady {SteadyCpuMicrosecondsPerMessage,6:N1} µs/msg {SteadyAllocatedBytesPerMessage,6:N0} B/msg  peak {PeakMegabytes,5:N0} MB  ({Processed:N0} acked, {EndReason})"));
+            $"{Throughput,9:N0}/s  p50 {P50,8:N1} ms  p99 {P99,8:N1} ms  cpu {CpuSeconds,6:N2} s  {WakeUpsPerMessage,6:N2} wake-ups/msg  {AllocatedBytesPerMessage,7:N0} B/msg  steady {SteadyCpuMicrosecondsPerMessage,6:N1} µs/msg (JIT {SteadyJitMicrosecondsPerMessage,4:N1}) {SteadyAllocatedBytesPerMessage,6:N0} B/msg  peak {PeakMegabytes,5:N0} MB  ({Processed:N0} acked, {EndReason})"));
 
     /// <summary>
     /// Tells, on stderr, whether duplicates are inputs read twice (their copies carry different read stamps) or one
