@@ -48,6 +48,15 @@ public sealed class MeshineryOptions
     public TimeSpan MaxErrorBackoff { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
+    /// The random share of each wait before a transient output failure is retried, from 0 to 1: the wait is the
+    /// doubling backoff times a random factor between 1 − this and 1. The runs that failed in one outage then do not
+    /// all retry at the same instant (in one request that fails again, or in a burst on a recovering broker).
+    /// <c>0</c> makes every wait exactly the backoff. Default: <c>0.5</c>.
+    /// </summary>
+    [Range(0.0, 1.0)]
+    public double ErrorBackoffJitter { get; set; } = 0.5;
+
+    /// <summary>
     /// Batch mode: the engine stops by itself once every input is drained (see <see cref="InputSource.IsDrained"/>)
     /// and nothing is in flight. Default: <see langword="false"/> (run until stopped).
     /// </summary>
@@ -61,6 +70,9 @@ public sealed class MeshineryOptions
 
     /// <summary>The wait after <paramref name="failures"/> failures in a row of a poll or an output write.</summary>
     internal TimeSpan ErrorBackoffAfter(int failures) => Meshinery.Backoff.Exponential(ErrorBackoff, 2, MaxErrorBackoff, failures);
+
+    /// <summary>The wait before a transient output failure is retried: <see cref="ErrorBackoffAfter"/>, jittered.</summary>
+    internal TimeSpan OutputRetryDelayAfter(int failures) => Meshinery.Backoff.Jittered(ErrorBackoffAfter(failures), ErrorBackoffJitter, Random.Shared.NextDouble());
 }
 
 /// <summary>Validates <see cref="MeshineryOptions"/> at startup (generated from the data annotations).</summary>

@@ -1,6 +1,9 @@
 namespace Meshinery;
 
-/// <summary>The one exponential backoff the engine uses: step retries, transient output failures and failed polls.</summary>
+/// <summary>
+/// The one exponential backoff the engine uses: step retries, transient output failures and failed polls; and the
+/// jitter of transient output retries.
+/// </summary>
 internal static class Backoff
 {
     /// <summary>
@@ -18,4 +21,11 @@ internal static class Backoff
         var ticks = first.Ticks * Math.Pow(multiplier, Math.Max(0, retry - 1));
         return ticks >= max.Ticks ? max : TimeSpan.FromTicks((long)ticks);
     }
+
+    /// <summary>
+    /// <paramref name="delay"/> times a factor between 1 − <paramref name="jitter"/> and 1, chosen by
+    /// <paramref name="random"/> (uniform in [0, 1)): never longer than the backoff, so its cap still holds.
+    /// </summary>
+    public static TimeSpan Jittered(TimeSpan delay, double jitter, double random) =>
+        jitter <= 0 ? delay : TimeSpan.FromTicks((long)(delay.Ticks * (1 - (jitter * random))));
 }

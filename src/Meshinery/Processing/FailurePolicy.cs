@@ -106,7 +106,8 @@ internal sealed class FailurePolicy(EngineEnvironment environment)
     /// </summary>
     private TimeSpan TransientDelay(TaskRun run, Step step, Exception error)
     {
-        var delay = environment.Options.ErrorBackoffAfter(run.Attempt);
+        // Jittered: the runs that failed in one outage must not retry in lockstep.
+        var delay = environment.Options.OutputRetryDelayAfter(run.Attempt);
         var time = environment.TimeProvider;
         var now = time.GetTimestamp();
         var task = run.Task;

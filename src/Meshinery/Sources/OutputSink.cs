@@ -34,9 +34,9 @@ public abstract class OutputSink
 
     /// <summary>
     /// Whether a write that threw <paramref name="exception"/> failed because of an outage that will pass (a broker
-    /// down). Transient failures are retried with backoff (<see cref="MeshineryOptions.ErrorBackoff"/>) for as long as
-    /// the engine runs, holding the run's in-flight slot; others are handled like a failed step: the task's retries,
-    /// then its error handler or dead-letter output.
+    /// down). Transient failures are retried with a jittered backoff (<see cref="MeshineryOptions.ErrorBackoff"/>,
+    /// <see cref="MeshineryOptions.ErrorBackoffJitter"/>) for as long as the engine runs, holding the run's in-flight
+    /// slot; others are handled like a failed step: the task's retries, then its error handler or dead-letter output.
     /// </summary>
     /// <param name="exception">What the write threw.</param>
     /// <returns><see langword="false"/> by default; sinks that can tell an outage apart override it.</returns>

@@ -18,6 +18,7 @@ public class MeshineryOptionsTests
         options.IdlePollInterval.Should().Be(TimeSpan.FromMilliseconds(250));
         options.ErrorBackoff.Should().Be(TimeSpan.FromMilliseconds(100));
         options.MaxErrorBackoff.Should().Be(TimeSpan.FromSeconds(30));
+        options.ErrorBackoffJitter.Should().Be(0.5);
         options.StopWhenDrained.Should().BeFalse();
         options.StopApplicationWhenStopped.Should().BeTrue();
     }
@@ -32,6 +33,8 @@ public class MeshineryOptionsTests
         { "IdlePollInterval", o => o.IdlePollInterval = TimeSpan.Zero },
         { "ErrorBackoff", o => o.ErrorBackoff = TimeSpan.FromSeconds(-1) },
         { "MaxErrorBackoff", o => o.MaxErrorBackoff = TimeSpan.FromMilliseconds(50) },
+        { "ErrorBackoffJitter", o => o.ErrorBackoffJitter = -0.1 },
+        { "ErrorBackoffJitter", o => o.ErrorBackoffJitter = 1.5 },
     };
 
     [Theory]
@@ -74,6 +77,7 @@ public class MeshineryOptionsTests
             o.IdlePollInterval = TimeSpan.FromMilliseconds(1);
             o.ErrorBackoff = TimeSpan.Zero;
             o.MaxErrorBackoff = TimeSpan.Zero;
+            o.ErrorBackoffJitter = 1;
         }));
         using var provider = services.BuildServiceProvider();
 

@@ -305,7 +305,8 @@ public class ErrorHandlingTests
                 .ReadFrom(input)
                 .Process(i => i > 0 ? throw new FormatException("bad") : i)
                 .DeadLetterTo(deadLetters)),
-            timeProvider: time);
+            options => options.ErrorBackoffJitter = 0, // exact waits
+            time);
 
         await harness.StartAsync();
         await time.WaitForTimerAsync(TimeSpan.FromMilliseconds(100)); // ErrorBackoff

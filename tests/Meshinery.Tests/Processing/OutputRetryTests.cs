@@ -22,6 +22,7 @@ public class OutputRetryTests
             {
                 options.ErrorBackoff = TimeSpan.FromMilliseconds(100);
                 options.MaxErrorBackoff = TimeSpan.FromMilliseconds(300);
+                options.ErrorBackoffJitter = 0; // exact waits
             },
             time);
 
@@ -43,6 +44,37 @@ public class OutputRetryTests
         var retryLogs = harness.Logs.GetSnapshot().Where(r => r.Exception is IOException).ToList();
         retryLogs.Count(r => r.Level == LogLevel.Warning).Should().Be(1, "an outage is reported once per task every few seconds, not per retry");
         retryLogs.Count(r => r.Level == LogLevel.Debug).Should().Be(2);
+    }
+
+    [Fact]
+    public async Task WriteTo_OutputFailsTransiently_WaitIsTheBackoffShortenedByAtMostTheJitter()
+    {
+        var time = new ManualTimeProvider();
+        var input = new ScriptedInput<int>();
+        input.Add(7);
+        var output = new ScriptedOutput<int>
+        {
+            Fault = (_, attempt) => attempt == 1 ? new IOException("broker unavailable") : null,
+            Transient = e => e is IOException,
+        };
+        await using var harness = EngineHarness.Create(
+            mesh => mesh.AddTask<int>("jittered-output", task => task.ReadFrom(input).WriteTo(output)),
+            options =>
+            {
+                options.ErrorBackoff = TimeSpan.FromSeconds(1);
+                options.ErrorBackoffJitter = 0.5;
+            },
+            time);
+
+        await harness.StartAsync();
+        var wait = await time.WaitForTimerAsync(
+            d => d >= TimeSpan.FromMilliseconds(500) && d <= TimeSpan.FromSeconds(1), "the retry's wait, between 0.5 and 1 s");
+        time.Advance(wait);
+        await input.WaitForAcknowledgementsAsync(1);
+
+        wait.Should().BeLessThan(TimeSpan.FromSeconds(1), "a random share of up to half the backoff is taken off");
+        output.Attempts.Should().Be(2);
+        input.OutcomeAt(0).Should().Be(RunOutcome.Completed);
     }
 
     [Fact]
